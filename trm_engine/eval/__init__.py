@@ -1,0 +1,1 @@
+"""Evaluation: exact / cell accuracy per supervision step, ARC voting and pass@k."""

@@ -1,0 +1,1 @@
+"""The TRM / HRM models, their layers, heads, losses, presets and checkpoint import."""

@@ -1,0 +1,1 @@
+"""Puzzle families: one module per family (grid <-> tokens, validation, solver, generator, augmentation)."""

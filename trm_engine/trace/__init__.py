@@ -1,0 +1,1 @@
+"""Recursion traces: the recorder, the Trace, and the trace file."""

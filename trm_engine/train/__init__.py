@@ -1,0 +1,1 @@
+"""Training: deep supervision with ACT, optimizers, EMA, events, run directories, DDP."""

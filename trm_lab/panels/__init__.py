@@ -1,0 +1,1 @@
+"""Feature screens of the main window: puzzles, training monitor, recursion inspector, experiments."""
