@@ -1,0 +1,51 @@
+"""`trm-lab [FILE]`: start the desktop app, optionally opening a puzzle, dataset, run or trace file."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from . import settings
+from .theme import THEMES, ThemeManager
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="trm-lab", description="TRM Lab: draw and solve puzzles, train Tiny Recursive Models, "
+                                    "inspect their recursion.")
+    parser.add_argument("file", nargs="?", type=Path,
+                        help="a puzzle (.sudoku, .maze, ARC .json), dataset (.h5), run folder or trace file")
+    parser.add_argument("--theme", choices=THEMES, help="override the saved theme for this session")
+    return parser
+
+
+def create_app(argv: Sequence[str]) -> QApplication:
+    app = QApplication.instance() or QApplication(list(argv))
+    app.setOrganizationName(settings.ORGANIZATION)
+    app.setApplicationName(settings.APPLICATION)
+    app.setApplicationDisplayName("TRM Lab")
+    app.setDesktopFileName("trm-lab")
+    return app
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    app = create_app([sys.argv[0]])
+    saved = str(settings.value("appearance/theme", "system", str))
+    theme = ThemeManager(app, args.theme or (saved if saved in THEMES else "system"))
+    from .main_window import MainWindow  # after the QApplication: panels may create Qt objects on import
+
+    window = MainWindow(theme)
+    window.show()
+    if args.file is not None:
+        QTimer.singleShot(0, lambda: window.open_path(args.file))
+    return app.exec()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

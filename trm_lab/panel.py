@@ -1,0 +1,97 @@
+"""What a feature screen ("area") of the main window is: a Panel widget, described by a PanelSpec that
+its module exposes as `PANEL`, plus the FileKinds it opens. The main window only composes these.
+
+A new area is one module, e.g. trm_lab/panels/train.py ending with
+
+    PANEL = PanelSpec(key="train", title="Train", order=20, create=TrainPanel, icon="train",
+                      file_kinds=(FileKind("run", "Training runs", ("status.json",), "train",
+                                           accepts=is_run_dir),))
+
+and its module name in main_window.PANEL_MODULES (the four areas are listed there already).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QSettings, Signal
+from PySide6.QtGui import QAction, QUndoStack
+from PySide6.QtWidgets import QWidget
+
+if TYPE_CHECKING:
+    from .main_window import AppContext
+
+
+@dataclass(frozen=True)
+class FileKind:
+    """A kind of file the app opens (`trm-lab FILE`, File > Open, Open Recent) and the panel for it."""
+
+    name: str  # "puzzle", "dataset", "run", "trace"
+    description: str  # for the file dialog filter: "Puzzles"
+    patterns: tuple[str, ...]  # glob patterns on the file name, e.g. ("*.trace.h5",)
+    panel: str  # key of the panel that opens it
+    accepts: Callable[[Path], bool] | None = None  # a finer test (a run is a folder with status.json)
+
+    def match(self, path: Path) -> int:
+        """How specifically this kind matches `path`: 0 for no match, else the longest pattern's length
+        (so "*.trace.h5" wins over "*.h5")."""
+        name = Path(path).name.lower()
+        hits = [len(p) for p in self.patterns if fnmatch.fnmatch(name, p.lower())]
+        if self.patterns and not hits:
+            return 0
+        if self.accepts is not None and not self.accepts(Path(path)):
+            return 0
+        return max(hits, default=1)
+
+    def dialog_filter(self) -> str:
+        return f"{self.description} ({' '.join(self.patterns)})"
+
+
+@dataclass(frozen=True)
+class PanelSpec:
+    """One area of the main window: sidebar entry, factory and the file kinds it opens."""
+
+    key: str
+    title: str
+    order: int  # sidebar position: puzzles 10, train 20, inspect 30, experiments 40
+    create: Callable[[AppContext], Panel]
+    icon: str = ""  # name of an SVG in resources/icons (without .svg)
+    file_kinds: tuple[FileKind, ...] = ()
+
+
+class Panel(QWidget):
+    """Base of the main window's areas. Subclasses override what they need."""
+
+    status_posted = Signal(str)  # a short message for the status bar
+    undo_stack_changed = Signal(object)  # the panel's active QUndoStack (or None) changed
+
+    def __init__(self, context: AppContext, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.context = context
+
+    def undo_stack(self) -> QUndoStack | None:
+        """The stack Edit > Undo / Redo act on while this panel is shown."""
+        return None
+
+    def menu_actions(self) -> dict[str, list[QAction | None]]:
+        """Actions to show in the menus ("File", "Edit", "View") while this panel is current;
+        None is a separator."""
+        return {}
+
+    def open_path(self, path: Path, kind: str) -> bool:
+        """Open a file of one of this panel's kinds; False (after telling the user why) on failure."""
+        return False
+
+    def can_close(self) -> bool:
+        """Ask about unsaved work before the window closes; False keeps the window open."""
+        return True
+
+    def save_state(self, store: QSettings) -> None:
+        """Persist splitter positions and view options (the store's group is the panel's key)."""
+
+    def restore_state(self, store: QSettings) -> None:
+        pass
