@@ -6,14 +6,20 @@ A grid is a 2-D numpy array of small non-negative ints in the family's *grid alp
 - arc:    colours 0..9.
 Tokens are the official HRM/TRM encoding (a 1-D uint8 array of length seq_len, PAD = 0):
 sudoku digit d -> d+1 (blank 1); maze char index i -> i+1; arc colour c -> c+2 with EOS = 1.
+
+Problem.cells are 0-based (row, col) pairs; messages name cells 1-based as r<row>c<col>, the way
+Sudoku players write them, so a GUI can both show the text and highlight the cells.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
+
+from ..errors import PuzzleError
 
 PAD = 0
 IGNORE_LABEL = -100  # label value the losses skip (the official IGNORE_LABEL_ID)
@@ -70,3 +76,56 @@ class Family(ABC):
     @abstractmethod
     def format(self, grid: np.ndarray) -> str:
         """Grid -> the family's text format (parse(format(g)) == g)."""
+
+    @property
+    def options(self) -> dict:
+        """Keyword options that rebuild this family with get_family(name, **options)."""
+        return {}
+
+    def check_solution(self, puzzle: np.ndarray, answer: np.ndarray) -> list[Problem]:
+        """Problems that make `answer` not a correct solution of `puzzle` ([] if it is one)."""
+        raise PuzzleError(f"{self.name}: checking a solution is not supported")
+
+    def label(self, grid: np.ndarray) -> np.ndarray:
+        """The target grid the model is trained to output for puzzle `grid`."""
+        raise PuzzleError(f"{self.name}: no classical label for a single grid")
+
+    def load(self, path: str | Path) -> np.ndarray:
+        """Parse a puzzle file; PuzzleError names the file on any problem."""
+        return self.parse(read_text(path), source=str(path))
+
+
+def cell_name(r: int, c: int) -> str:
+    """1-based r<row>c<col> name of a 0-based cell, as used in every message."""
+    return f"r{r + 1}c{c + 1}"
+
+
+def read_text(path: str | Path, limit: int = 64 << 20) -> str:
+    """Read a UTF-8 text file, turning every failure into a PuzzleError that names the file."""
+    path = Path(path)
+    try:
+        if path.stat().st_size > limit:
+            raise PuzzleError(f"{path}: file is larger than {limit >> 20} MB; not a puzzle file")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise PuzzleError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise PuzzleError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+
+
+def as_int_grid(grid, what: str = "grid") -> np.ndarray:
+    """A 2-D int64 array from anything array-like; PuzzleError if it is not a 2-D grid of integers."""
+    try:
+        arr = np.asarray(grid)
+    except (ValueError, TypeError) as exc:
+        raise PuzzleError(f"{what}: not a rectangular grid ({exc})") from None
+    if arr.ndim != 2:
+        raise PuzzleError(f"{what}: expected a 2-D grid, got {arr.ndim} dimension(s)")
+    if arr.size and arr.dtype.kind not in "iub":
+        if arr.dtype.kind == "f" and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
+            arr = arr.astype(np.int64)
+        else:
+            raise PuzzleError(f"{what}: cells must be integers, got {arr.dtype}")
+    return arr.astype(np.int64, copy=False)

@@ -1,0 +1,79 @@
+"""Writing output files atomically, and reading a puzzle given as a file path or as text.
+
+Every file the engine writes goes through `atomic_output`: the data lands in a temporary file in the
+same directory (same file system, so the final os.replace is atomic) and is renamed over the target
+only once complete. On any error the temporary file is removed, so a failed write never leaves a
+half-written output behind and never clobbers the previous version.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from ..errors import TrmError
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | Path, error: type[TrmError] = TrmError) -> Iterator[Path]:
+    """Yield a temporary path next to `path`; on success rename it onto `path`, on failure delete it."""
+    path = Path(path)
+    directory = path.parent if str(path.parent) else Path(".")
+    if not directory.is_dir():
+        raise error(f"{path}: directory {directory} does not exist")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise error(f"{path}: cannot write here ({exc.strerror or exc})") from None
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, path)
+    except OSError as exc:
+        raise error(f"{path}: write failed ({exc.strerror or exc})") from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp_path.unlink()
+
+
+@contextlib.contextmanager
+def atomic_directory(path: str | Path, error: type[TrmError] = TrmError) -> Iterator[Path]:
+    """Like atomic_output for a whole directory, which must not exist yet (or be empty)."""
+    path = Path(path)
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        raise error(f"{path}: already exists and is not an empty directory")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise error(f"{path}: directory {parent} does not exist")
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent))
+    try:
+        yield tmp
+        if path.exists():
+            path.rmdir()
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise error(f"{path}: write failed ({exc.strerror or exc})") from None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def atomic_write_text(path: str | Path, text: str, error: type[TrmError] = TrmError) -> None:
+    with atomic_output(path, error) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def text_or_file(value: str) -> tuple[str, str]:
+    """Interpret a command-line argument as a file if one exists there, else as the puzzle text itself.
+    Returns (text, source name for messages)."""
+    from .base import read_text
+
+    if "\n" not in value and len(value) < 4096:
+        with contextlib.suppress(OSError, ValueError):
+            if Path(value).is_file():
+                return read_text(value), value
+    return value, "<argument>"

@@ -1,0 +1,272 @@
+"""Numba kernels for Sudoku: an exhaustive solver that counts solutions and rates difficulty, and a
+seeded generator of unique-solution (optionally minimal) puzzles.
+
+The solver keeps one bitmask of candidates per cell (bit d-1 = digit d), propagates naked and hidden
+singles, and branches on the empty cell with the fewest candidates (first such cell in row-major order),
+with an explicit stack instead of recursion so it compiles to a tight loop. Its difficulty rating is
+the number of dead ends (contradictions) met while searching the *whole* tree: for a unique puzzle that
+number does not depend on the digit order tried, so relabelled copies of a puzzle rate the same.
+It is in the spirit of tdoku's backtrack count but not equal to it (tdoku also uses locked candidates).
+
+Grids here are flat int8 arrays of length N*N (N = box*box), 0 = blank. This module imports numba;
+everything else imports it lazily so that opening a dataset or drawing a grid does not pay for it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+RATER = "trm-lab-sudoku-rater"
+RATER_VERSION = 1  # bump when the propagation rules (and so the ratings) change
+
+
+@njit(cache=True)
+def _tables(box):
+    """units (3N, N): cell indices of every row, column and box; peers (N*N, P): the other cells
+    that share a unit with each cell."""
+    n = box * box
+    units = np.empty((3 * n, n), dtype=np.int32)
+    for r in range(n):
+        for c in range(n):
+            units[r, c] = r * n + c  # row r
+            units[n + c, r] = r * n + c  # column c
+    for b in range(n):
+        r0 = (b // box) * box
+        c0 = (b % box) * box
+        for k in range(n):
+            units[2 * n + b, k] = (r0 + k // box) * n + c0 + k % box
+    npeers = 3 * (n - 1) - 2 * (box - 1)
+    peers = np.empty((n * n, npeers), dtype=np.int32)
+    for cell in range(n * n):
+        r = cell // n
+        c = cell % n
+        k = 0
+        for other in range(n * n):
+            if other == cell:
+                continue
+            r2 = other // n
+            c2 = other % n
+            if r2 == r or c2 == c or (r2 // box == r // box and c2 // box == c // box):
+                peers[cell, k] = other
+                k += 1
+    return units, peers
+
+
+@njit(cache=True)
+def _popcount(m):
+    k = 0
+    while m:
+        m &= m - 1
+        k += 1
+    return k
+
+
+@njit(cache=True)
+def _lowbit_digit(m):
+    """Digit (1-based) of the lowest set bit of m (m != 0)."""
+    d = 1
+    while (m & 1) == 0:
+        m >>= 1
+        d += 1
+    return d
+
+
+@njit(cache=True)
+def _place(cells, cand, peers, cell, d):
+    bit = 1 << (d - 1)
+    cells[cell] = d
+    cand[cell] = 0
+    for p in peers[cell]:
+        cand[p] &= ~bit
+
+
+@njit(cache=True)
+def _init_candidates(cells, cand, units, peers, n):
+    """Candidates of every empty cell from its givens; False if the givens already conflict."""
+    full = (1 << n) - 1
+    for u in range(units.shape[0]):
+        seen = 0
+        for c in units[u]:
+            d = cells[c]
+            if d:
+                bit = 1 << (d - 1)
+                if seen & bit:
+                    return False
+                seen |= bit
+    for cell in range(n * n):
+        if cells[cell]:
+            cand[cell] = 0
+            continue
+        m = full
+        for p in peers[cell]:
+            if cells[p]:
+                m &= ~(1 << (cells[p] - 1))
+        cand[cell] = m
+    return True
+
+
+@njit(cache=True)
+def _propagate(cells, cand, units, peers, n):
+    """Naked and hidden singles until nothing changes. False on a contradiction."""
+    full = (1 << n) - 1
+    progress = True
+    while progress:
+        progress = False
+        for cell in range(n * n):
+            if cells[cell] == 0:
+                m = cand[cell]
+                if m == 0:
+                    return False
+                if (m & (m - 1)) == 0:
+                    _place(cells, cand, peers, cell, _lowbit_digit(m))
+                    progress = True
+        for u in range(units.shape[0]):
+            once = 0
+            twice = 0
+            placed = 0
+            for c in units[u]:
+                if cells[c]:
+                    placed |= 1 << (cells[c] - 1)
+                else:
+                    m = cand[c]
+                    twice |= once & m
+                    once |= m
+            if (once | placed) != full:
+                return False  # some digit has no place left in this unit
+            hidden = once & ~twice & ~placed
+            if hidden:
+                for c in units[u]:
+                    if cells[c] == 0:
+                        m = cand[c] & hidden
+                        if m:
+                            if m & (m - 1):
+                                return False  # one cell is the only place for two digits
+                            _place(cells, cand, peers, c, _lowbit_digit(m))
+                            progress = True
+    return True
+
+
+@njit(cache=True)
+def _pick_digit(mask, randomize):
+    if not randomize:
+        return _lowbit_digit(mask)
+    k = np.random.randint(0, _popcount(mask))
+    d = 1
+    while True:
+        if mask & 1:
+            if k == 0:
+                return d
+            k -= 1
+        mask >>= 1
+        d += 1
+
+
+@njit(cache=True)
+def search(puzzle, box, limit, randomize, solution):
+    """Search `puzzle` (flat int8, 0 = blank) until `limit` solutions are found or the tree is exhausted.
+    Writes the first solution into `solution`. Returns (count, dead_ends, guesses)."""
+    n = box * box
+    nn = n * n
+    units, peers = _tables(box)
+    stack_cells = np.empty((nn + 1, nn), dtype=np.int8)
+    stack_cand = np.empty((nn + 1, nn), dtype=np.int32)
+    stack_cell = np.empty(nn + 1, dtype=np.int32)
+    stack_left = np.empty(nn + 1, dtype=np.int32)  # candidates not tried yet at that branch point
+    cells = puzzle.copy()
+    cand = np.empty(nn, dtype=np.int32)
+    count = 0
+    dead_ends = 0
+    guesses = 0
+    if not _init_candidates(cells, cand, units, peers, n):
+        return 0, 0, 0
+    depth = 0
+    ok = _propagate(cells, cand, units, peers, n)
+    while True:
+        if ok:
+            best = -1
+            best_k = n + 1
+            for cell in range(nn):
+                if cells[cell] == 0:
+                    k = _popcount(cand[cell])
+                    if k < best_k:
+                        best_k = k
+                        best = cell
+                        if k == 2:
+                            break
+            if best < 0:
+                count += 1
+                if count == 1:
+                    solution[:] = cells
+                if count >= limit:
+                    return count, dead_ends, guesses
+            else:  # branch: remember this node, then try its first candidate
+                stack_cells[depth] = cells
+                stack_cand[depth] = cand
+                stack_cell[depth] = best
+                stack_left[depth] = cand[best]
+                depth += 1
+        else:
+            dead_ends += 1
+        # Next alternative at the deepest branch point that has one left.
+        while depth > 0 and stack_left[depth - 1] == 0:
+            depth -= 1
+        if depth == 0:
+            return count, dead_ends, guesses
+        top = depth - 1
+        d = _pick_digit(stack_left[top], randomize)
+        stack_left[top] &= ~(1 << (d - 1))
+        cells[:] = stack_cells[top]
+        cand[:] = stack_cand[top]
+        _place(cells, cand, peers, stack_cell[top], d)
+        guesses += 1
+        ok = _propagate(cells, cand, units, peers, n)
+
+
+@njit(cache=True)
+def count_many(puzzles, box, limit, counts, dead_ends, solutions):
+    """`search` over the rows of a (B, N*N) array (used by importers to check uniqueness fast)."""
+    for i in range(puzzles.shape[0]):
+        c, d, _ = search(puzzles[i], box, limit, False, solutions[i])
+        counts[i] = c
+        dead_ends[i] = d
+
+
+@njit(cache=True)
+def generate(count, box, seed, min_rating, max_rating, min_clues, max_attempts,
+             puzzles, solutions, ratings):
+    """Fill up to `count` rows of puzzles/solutions/ratings with unique-solution puzzles whose rating
+    (dead ends) lies in [min_rating, max_rating] (max_rating < 0: no upper bound). Clues are removed in
+    random order while the solution stays unique, stopping at `min_clues` (0 = minimal puzzle).
+    Returns (accepted, attempts); stops early after `max_attempts` candidate puzzles."""
+    np.random.seed(seed)
+    n = box * box
+    nn = n * n
+    empty = np.zeros(nn, dtype=np.int8)
+    scratch = np.empty(nn, dtype=np.int8)
+    accepted = 0
+    attempts = 0
+    while accepted < count and attempts < max_attempts:
+        attempts += 1
+        full = np.empty(nn, dtype=np.int8)
+        search(empty, box, 1, True, full)  # a random complete grid
+        puzzle = full.copy()
+        clues = nn
+        for cell in np.random.permutation(nn):
+            if clues <= min_clues:
+                break
+            keep = puzzle[cell]
+            puzzle[cell] = 0
+            c, _, _ = search(puzzle, box, 2, False, scratch)
+            if c == 1:
+                clues -= 1
+            else:
+                puzzle[cell] = keep
+        _, rating, _ = search(puzzle, box, 2, False, scratch)
+        if rating < min_rating or (max_rating >= 0 and rating > max_rating):
+            continue
+        puzzles[accepted] = puzzle
+        solutions[accepted] = full
+        ratings[accepted] = rating
+        accepted += 1
+    return accepted, attempts
