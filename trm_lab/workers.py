@@ -15,6 +15,10 @@ included, ends as `failed(text)` - a job never stays "running" after an error.
 
 All signals arrive queued on the GUI thread, in order, and exactly one of finished / failed /
 cancelled is emitted, followed by `ended`.
+
+Engine functions that report through a callback instead (`generate_sudoku(..., progress=cb)`) run
+with `progress_kw="progress"`: the job passes a callback whose calls become `progressed` events
+(one argument as is, several as a tuple) and where cancel and pause take effect.
 """
 
 from __future__ import annotations
@@ -80,11 +84,28 @@ class _Worker(QObject):
     resumed = Signal()
 
     def __init__(self, fn: Callable[..., Any], args: tuple, kwargs: dict, control: _Control,
-                 throttle_s: float):
+                 throttle_s: float, progress_kw: str | None):
         super().__init__()
-        self._fn, self._args, self._kwargs = fn, args, kwargs
+        self._fn, self._args, self._kwargs = fn, args, dict(kwargs)
         self._control = control
         self._throttle_s = throttle_s
+        if progress_kw:
+            self._kwargs[progress_kw] = self._report
+
+    def _report(self, *args: Any) -> None:
+        """The progress callback handed to callback-style work: a yield point of its own."""
+        self._checkpoint()
+        self.progressed.emit(args[0] if len(args) == 1 else args)
+
+    def _checkpoint(self) -> None:
+        control = self._control
+        if not control.running.is_set():
+            self.paused.emit()
+            control.wait_while_paused()
+            if not control.cancel.is_set():
+                self.resumed.emit()
+        if control.cancel.is_set():
+            raise _Cancelled
 
     @Slot()
     def run(self) -> None:
@@ -103,16 +124,10 @@ class _Worker(QObject):
             QThread.currentThread().quit()
 
     def _consume(self, gen) -> Any:
-        control, pending, last_emit = self._control, None, 0.0
+        pending, last_emit = None, 0.0
         try:
             while True:
-                if not control.running.is_set():
-                    self.paused.emit()
-                    control.wait_while_paused()
-                    if not control.cancel.is_set():
-                        self.resumed.emit()
-                if control.cancel.is_set():
-                    raise _Cancelled
+                self._checkpoint()
                 try:
                     event = next(gen)
                 except StopIteration as stop:
@@ -145,11 +160,12 @@ class Job(QObject):
     ended = Signal()  # after finished / failed / cancelled: the state is final
 
     def __init__(self, fn: Callable[..., Any], *args: Any, name: str = "", throttle_s: float = 0.0,
-                 parent: QObject | None = None, **kwargs: Any):
+                 progress_kw: str | None = None, parent: QObject | None = None, **kwargs: Any):
         super().__init__(parent)
         self.name = name or getattr(fn, "__name__", "job")
         self._fn, self._args, self._kwargs = fn, args, kwargs
         self._throttle_s = throttle_s
+        self._progress_kw = progress_kw
         self._control = _Control()
         self._state = JobState.READY
         self._thread: QThread | None = None
@@ -172,7 +188,8 @@ class Job(QObject):
             raise RuntimeError(f"job {self.name!r} was already started")
         self._thread = QThread()
         self._thread.setObjectName(f"job:{self.name}")
-        self._worker = _Worker(self._fn, self._args, self._kwargs, self._control, self._throttle_s)
+        self._worker = _Worker(self._fn, self._args, self._kwargs, self._control, self._throttle_s,
+                               self._progress_kw)
         self._worker.moveToThread(self._thread)
         self._thread.started.connect(self._worker.run)
         self._worker.progressed.connect(self._on_worker_progressed)

@@ -143,3 +143,26 @@ def test_a_job_starts_once(qtbot):
         job.start()
     with pytest.raises(RuntimeError, match="already started"):
         job.start()
+
+
+def test_callback_style_work_reports_and_cancels_at_its_callbacks(qtbot):
+    def generate(count, progress=None):
+        for i in range(count):
+            progress(i + 1, count)
+        return "made"
+
+    job = Job(generate, 3, progress_kw="progress")
+    seen = []
+    job.progressed.connect(seen.append)
+    with qtbot.waitSignal(job.finished, timeout=5000):
+        job.start()
+    assert seen == [(1, 3), (2, 3), (3, 3)] and job.result == "made"
+
+    def endless(progress=None):
+        while True:
+            progress("tick")
+
+    job = Job(endless, progress_kw="progress")
+    job.progressed.connect(lambda _: job.cancel())
+    with qtbot.waitSignal(job.cancelled, timeout=5000):
+        job.start()
