@@ -1,0 +1,107 @@
+"""`trm bench model`: speed of one supervision step against the device's own dense matmul rate.
+
+Numbers on a shared machine are noisy, so every figure is a ratio measured in the same process
+(achieved FLOP/s over a large same-dtype matmul's FLOP/s), repeated, and reported as min/median.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+
+from ..config import ModelConfig
+from .flops import step_flops
+from .losses import act_loss
+from .trm import RecursiveModel
+
+
+def sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    elif device.type == "mps":
+        torch.mps.synchronize()
+
+
+def time_call(fn: Callable[[], object], device: torch.device, repeats: int, warmup: int = 1) -> list[float]:
+    """Wall-clock seconds of `repeats` calls of fn after `warmup` untimed calls."""
+    for _ in range(warmup):
+        fn()
+    sync(device)
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        sync(device)
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def matmul_rate(dtype: torch.dtype, device: torch.device, repeats: int = 5) -> float:
+    """Best FLOP/s of a large dense x @ W^T (the op the model's layers use) in `dtype` on `device`."""
+    n = 4096 if device.type == "cuda" else (2048 if dtype == torch.float32 else 1024)
+    a = torch.randn(n, n, device=device, dtype=dtype)
+    w = torch.randn(n, n, device=device, dtype=dtype)
+    times = time_call(lambda: F.linear(a, w), device, repeats)
+    return 2 * n**3 / min(times)
+
+
+def random_batch(cfg: ModelConfig, batch: int, device: torch.device) -> dict[str, torch.Tensor]:
+    g = torch.Generator().manual_seed(0)
+    return {
+        "inputs": torch.randint(1, cfg.vocab_size, (batch, cfg.seq_len), generator=g).to(device),
+        "labels": torch.randint(1, cfg.vocab_size, (batch, cfg.seq_len), generator=g).to(device),
+        "puzzle_identifiers": torch.zeros(batch, dtype=torch.int32).to(device),
+    }
+
+
+def bench_model(cfg: ModelConfig, batch: int, device: torch.device, dtype: torch.dtype,
+                repeats: int = 5, inference_steps: int = 16) -> dict:
+    """Forward+backward of one supervision step and a full inference pass, as rates and fractions."""
+    model = RecursiveModel(cfg).to(device)
+    model.set_compute_dtype(dtype)
+    data = random_batch(cfg, batch, device)
+    flops = step_flops(cfg)
+
+    model.train()
+
+    def train_step():
+        carry = model.initial_carry(data)
+        carry, out = model.step(carry, data)
+        loss, _ = act_loss(out, carry.data["labels"], carry.halted, carry.steps, cfg.loss)
+        (loss / batch).backward()
+        model.zero_grad(set_to_none=True)
+        if model.embed.puzzle is not None:
+            model.embed.puzzle.touched.clear()
+
+    model.eval()
+
+    def inference():
+        with torch.inference_mode():
+            carry = model.initial_carry(data)
+            for _ in range(inference_steps):
+                carry, _ = model.step(carry, data, max_steps=inference_steps)
+
+    model.train()
+    t_train = time_call(train_step, device, repeats)
+    model.eval()
+    t_inf = time_call(inference, device, max(2, repeats // 2))
+    peak = matmul_rate(dtype, device)
+
+    def summary(times: list[float], work: float) -> dict:
+        rates = [work / t for t in times]
+        return {"seconds_min": min(times), "seconds_median": statistics.median(times),
+                "examples_per_s": batch / min(times), "flops_per_s": max(rates),
+                "fraction_of_matmul_min": min(rates) / peak, "fraction_of_matmul_median": statistics.median(rates) / peak,
+                "fraction_of_matmul_best": max(rates) / peak}
+
+    return {
+        "batch": batch, "device": str(device), "dtype": str(dtype).replace("torch.", ""),
+        "threads": torch.get_num_threads(), "matmul_flops_per_s": peak,
+        "flops_train_per_example_step": flops["train"], "flops_forward_per_example_step": flops["forward"],
+        "train_step": summary(t_train, flops["train"] * batch),
+        "inference": {**summary(t_inf, flops["forward"] * batch * inference_steps), "steps": inference_steps},
+    }

@@ -1,0 +1,114 @@
+"""The one place that reads and writes checkpoint files.
+
+A checkpoint is a dict of tensors and plain data, loadable with `torch.load(weights_only=True)`:
+    format "trm-lab-checkpoint", version, config (the RunConfig as a JSON string), step,
+    model (the weights to evaluate: the EMA shadow when EMA is on), plus, for training checkpoints,
+    raw_model, optimizers, sampler, rng, ... (train/checkpoints.py decides those).
+Writes are atomic: a temp file in the same directory, then os.replace.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+
+from ..config import RunConfig
+from ..errors import CheckpointError, ConfigError
+from .trm import RecursiveModel
+
+FORMAT = "trm-lab-checkpoint"
+VERSION = 1
+
+
+def atomic_torch_save(obj: dict, path: str | os.PathLike) -> None:
+    """torch.save to a temp file beside `path`, then rename over it (never a half-written file)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            torch.save(obj, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_model(path: str | os.PathLike, model: RecursiveModel, cfg: RunConfig, step: int = 0,
+               extra: dict | None = None) -> None:
+    """Write a model-only checkpoint (what `trm model import` and the demo models produce)."""
+    body = {"format": FORMAT, "version": VERSION, "config": cfg.to_json(), "step": int(step),
+            "model": {k: v.detach().cpu() for k, v in model.state_dict().items()}}
+    body.update(extra or {})
+    atomic_torch_save(body, path)
+
+
+def read_checkpoint(path: str | os.PathLike) -> dict:
+    """Load a TRM Lab checkpoint dict safely (weights_only), or raise CheckpointError naming the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such checkpoint file")
+    try:
+        body = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many kinds (pickle, zip, runtime) for a bad file
+        raise CheckpointError(f"{path}: not a readable checkpoint ({type(exc).__name__}: {exc})") from exc
+    if not isinstance(body, dict) or body.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: not a TRM Lab checkpoint (for an official TRM/HRM checkpoint use "
+                              f"`trm model import`)")
+    if body.get("version") != VERSION:
+        raise CheckpointError(f"{path}: checkpoint version {body.get('version')!r} is not supported "
+                              f"(this TRM Lab reads version {VERSION})")
+    return body
+
+
+def checkpoint_config(body: dict, path: str | os.PathLike = "<checkpoint>") -> RunConfig:
+    try:
+        return RunConfig.from_dict(json.loads(body["config"]), where=f"{path}: config")
+    except (KeyError, json.JSONDecodeError, ConfigError) as exc:
+        raise CheckpointError(f"{path}: checkpoint config is unreadable: {exc}") from exc
+
+
+def load_model(path: str | os.PathLike, device: str | torch.device = "cpu",
+               weights: str = "model") -> tuple[RecursiveModel, RunConfig, dict]:
+    """Build the model a checkpoint describes and load its weights ("model" = EMA, or "raw_model")."""
+    body = read_checkpoint(path)
+    cfg = checkpoint_config(body, path)
+    model = RecursiveModel(cfg.model)
+    state = body.get(weights) or body["model"]
+    load_state(model, state, str(path))
+    model.to(device).eval()
+    return model, cfg, body
+
+
+def load_state(model: RecursiveModel, state: dict, source: str) -> None:
+    """load_state_dict with an error that names missing/unexpected keys and shape mismatches."""
+    own = model.state_dict()
+    missing = sorted(set(own) - set(state))
+    unexpected = sorted(set(state) - set(own))
+    shapes = [f"{k} (file {tuple(state[k].shape)}, model {tuple(own[k].shape)})"
+              for k in sorted(set(own) & set(state)) if tuple(state[k].shape) != tuple(own[k].shape)]
+    if missing or unexpected or shapes:
+        parts = []
+        if missing:
+            parts.append(f"missing keys: {', '.join(missing)}")
+        if unexpected:
+            parts.append(f"unexpected keys: {', '.join(unexpected)}")
+        if shapes:
+            parts.append(f"shape mismatches: {', '.join(shapes)}")
+        raise CheckpointError(f"{source}: weights do not fit the model; " + "; ".join(parts))
+    model.load_state_dict({k: v.to(own[k].dtype) for k, v in state.items()})
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()

@@ -1,0 +1,140 @@
+"""`trm model info|import` and `trm bench model`."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+
+import torch
+
+from ..config import apply_overrides, load_preset, preset_description, preset_names
+from ..device import resolve_device, resolve_dtype
+
+
+def add_preset_args(p: argparse.ArgumentParser, required: bool = True) -> None:
+    p.add_argument("--preset", required=required, metavar="NAME", help=f"one of: {', '.join(preset_names())}")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config field, e.g. --set h_cycles=2 --set train.lr=3e-4 (repeatable)")
+
+
+def resolved_config(args):
+    return apply_overrides(load_preset(args.preset), args.overrides)
+
+
+def register(sub, bench_sub) -> None:
+    model = sub.add_parser("model", help="model configs, parameter counts, FLOPs, official checkpoint import")
+    msub = model.add_subparsers(dest="model_command", metavar="ACTION")
+    msub.required = True
+
+    info = msub.add_parser("info", help="resolved config, parameter counts and FLOPs per supervision step")
+    add_preset_args(info)
+    info.add_argument("--json", action="store_true", help="print one JSON object")
+    info.set_defaults(func=_info)
+
+    imp = msub.add_parser("import", help="convert an official TRM/HRM checkpoint into a TRM Lab checkpoint")
+    imp.add_argument("checkpoint", metavar="OFFICIAL.pt")
+    add_preset_args(imp)
+    imp.add_argument("--out", required=True, metavar="FILE", help="TRM Lab checkpoint to write")
+    imp.set_defaults(func=_import)
+
+    presets = msub.add_parser("presets", help="list the presets")
+    presets.add_argument("--json", action="store_true")
+    presets.set_defaults(func=_presets)
+
+    bench = bench_sub.add_parser("model", help="forward+backward of one supervision step and 16-step inference, "
+                                               "as a fraction of the measured matmul rate")
+    add_preset_args(bench)
+    bench.add_argument("--batch", type=int, default=32)
+    bench.add_argument("--device", default="auto")
+    bench.add_argument("--dtype", default="auto", help="auto, float32 or bfloat16 (several: float32,bfloat16)")
+    bench.add_argument("--repeats", type=int, default=5)
+    bench.add_argument("--threads", type=int, default=0, help="torch threads (0 = torch's default)")
+    bench.add_argument("--json", action="store_true")
+    bench.set_defaults(func=_bench)
+
+
+def _info(args) -> int:
+    from ..cli import print_json
+    from .flops import step_flops
+    from .trm import RecursiveModel
+
+    cfg = resolved_config(args)
+    counts = RecursiveModel(cfg.model).num_parameters()
+    flops = step_flops(cfg.model)
+    report = {
+        "preset": cfg.preset, "config": cfg.to_dict(),
+        "params_nonembedding": counts["nonembedding"], "params_embedding": counts["embedding"],
+        "flops_forward_per_step": flops["forward"], "flops_train_per_step": flops["train"],
+        "sequence_length": cfg.model.full_seq_len,
+        "layer_applications_per_step": cfg.model.h_cycles * (cfg.model.l_cycles + 1) * cfg.model.num_layers,
+    }
+    if args.json:
+        print_json(report)
+        return 0
+    m = cfg.model
+    print(f"preset {cfg.preset}: {preset_description(cfg.preset)}")
+    for section in ("model", "data", "train"):
+        print(f"[{section}]")
+        for f in dataclasses.fields(getattr(cfg, section)):
+            print(f"  {f.name} = {getattr(getattr(cfg, section), f.name)!r}")
+    print(f"parameters: {counts['nonembedding']:,} non-embedding, {counts['embedding']:,} in the puzzle table")
+    print(f"sequence length L = {m.full_seq_len} ({m.prefix_len} prefix + {m.seq_len} puzzle tokens)")
+    print(f"FLOPs per example and supervision step: forward {flops['forward']:.3e}, "
+          f"train (fwd+bwd) {flops['train']:.3e}")
+    return 0
+
+
+def _import(args) -> int:
+    from .checkpoint import save_model
+    from .official import import_official, read_official
+
+    cfg = resolved_config(args)
+    state = read_official(args.checkpoint)
+    model = import_official(state, cfg, source=args.checkpoint)
+    save_model(args.out, model, cfg, extra={"imported_from": str(args.checkpoint)})
+    counts = model.num_parameters()
+    print(f"imported {args.checkpoint} as preset {cfg.preset}: {counts['nonembedding']:,} parameters, "
+          f"{model.cfg.num_puzzle_identifiers:,} puzzle identifiers -> {args.out}")
+    return 0
+
+
+def _presets(args) -> int:
+    from ..cli import print_json
+    from ..config import preset_family
+
+    rows = {n: {"family": preset_family(n), "description": preset_description(n)} for n in preset_names()}
+    if args.json:
+        print_json(rows)
+    else:
+        for n, r in rows.items():
+            print(f"{n:18s} {r['family']:7s} {r['description']}")
+    return 0
+
+
+def _bench(args) -> int:
+    from ..cli import print_json
+    from .bench import bench_model
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    cfg = resolved_config(args)
+    device = resolve_device(args.device)
+    results = []
+    for name in args.dtype.split(","):
+        dtype = resolve_dtype(name.strip(), device)
+        results.append(bench_model(cfg.model, args.batch, device, dtype, repeats=args.repeats))
+    report = {"preset": cfg.preset, "results": results}
+    if args.json:
+        print_json(report)
+        return 0
+    for r in results:
+        t, i = r["train_step"], r["inference"]
+        print(f"{cfg.preset} batch {r['batch']} on {r['device']} ({r['dtype']}, {r['threads']} threads); "
+              f"matmul {r['matmul_flops_per_s'] / 1e9:.1f} GFLOP/s")
+        print(f"  train step: {t['seconds_min'] * 1e3:.1f} ms min, {t['examples_per_s']:.1f} examples/s, "
+              f"{t['flops_per_s'] / 1e9:.1f} GFLOP/s = {t['fraction_of_matmul_best']:.2f} of matmul "
+              f"(median {t['fraction_of_matmul_median']:.2f})")
+        print(f"  inference ({i['steps']} steps): {i['seconds_min'] * 1e3:.1f} ms min, "
+              f"{i['examples_per_s']:.1f} examples/s, {i['fraction_of_matmul_best']:.2f} of matmul "
+              f"(median {i['fraction_of_matmul_median']:.2f})")
+    return 0
