@@ -13,6 +13,14 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 
+def resized(grid: np.ndarray, height: int, width: int, fill: int) -> np.ndarray:
+    """A grid of the new size keeping the top-left content (the ARC editors' rule); new cells get `fill`."""
+    out = np.full((height, width), fill, dtype=np.int64)
+    h, w = min(height, grid.shape[0]), min(width, grid.shape[1])
+    out[:h, :w] = grid[:h, :w]
+    return out
+
+
 class GridDocument(QObject):
     """Named grids of one puzzle. Changed only through the commands below."""
 

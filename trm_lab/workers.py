@@ -23,6 +23,7 @@ with `progress_kw="progress"`: the job passes a callback whose calls become `pro
 
 from __future__ import annotations
 
+import atexit
 import enum
 import inspect
 import threading
@@ -160,9 +161,11 @@ class Job(QObject):
     ended = Signal()  # after finished / failed / cancelled: the state is final
 
     def __init__(self, fn: Callable[..., Any], *args: Any, name: str = "", throttle_s: float = 0.0,
-                 progress_kw: str | None = None, parent: QObject | None = None, **kwargs: Any):
+                 progress_kw: str | None = None, background: bool = False, parent: QObject | None = None,
+                 **kwargs: Any):
         super().__init__(parent)
         self.name = name or getattr(fn, "__name__", "job")
+        self.background = background  # housekeeping (e.g. a live path search): quitting does not ask
         self._fn, self._args, self._kwargs = fn, args, kwargs
         self._throttle_s = throttle_s
         self._progress_kw = progress_kw
@@ -263,9 +266,9 @@ class Job(QObject):
         _ALIVE.discard(self)
 
 
-def running_jobs() -> list[Job]:
+def running_jobs(include_background: bool = False) -> list[Job]:
     """Jobs started and not yet over (for 'quit while running?' and shutdown)."""
-    return [job for job in _ALIVE if job.is_running]
+    return [job for job in _ALIVE if job.is_running and (include_background or not job.background)]
 
 
 def cancel_all(wait_ms: int = 3000) -> bool:
@@ -274,3 +277,7 @@ def cancel_all(wait_ms: int = 3000) -> bool:
     for job in jobs:
         job.cancel()
     return all(job.wait(wait_ms) for job in jobs)
+
+
+# A QThread destroyed while running aborts the process: at exit, stop what is still running first.
+atexit.register(cancel_all)

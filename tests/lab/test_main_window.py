@@ -56,6 +56,11 @@ def test_panel_modules_register_themselves_and_missing_ones_are_skipped(monkeypa
     assert [s.key for s in mw.available_panels()] == ["later"]
 
 
+def test_real_registry_shows_only_existing_areas():
+    keys = [s.key for s in mw.available_panels()]
+    assert keys[:1] == ["puzzles"] and set(keys) <= {"puzzles", "train", "inspect", "experiments"}
+
+
 def test_sidebar_areas_and_contextual_menu_actions(qtbot, theme):
     window = make_window(qtbot, theme, [fake_spec("one"), fake_spec("two", order=20)])
     assert [window.sidebar.item(i).text() for i in range(window.sidebar.count())] == ["One", "Two"]

@@ -75,7 +75,9 @@ class _Swatch(QToolButton):
     def __init__(self, palette: CellPalette, value: int, key: str, parent: QWidget | None = None):
         super().__init__(parent)
         self._fill = palette.fill(value)
-        self._label = palette.label(value) if palette.labels_always else key
+        self._label = (palette.label(value) or key) if palette.labels_always else key
+        if not self._label and palette.name.startswith("digits"):
+            self._label = "\u00d7"  # the Sudoku pad's blank: clears the cell
         self.setCheckable(True)
         self.setAutoRaise(True)
         self.setToolTip(f"{palette.names[value]}" + (f"  (key {key})" if key else ""))
@@ -105,15 +107,18 @@ class PaletteBar(QWidget):
     value_picked = Signal(int)
 
     def __init__(self, palette: CellPalette, values: tuple[int, ...] | None = None,
-                 parent: QWidget | None = None):
+                 keys: dict[int, str] | None = None, parent: QWidget | None = None):
+        """`keys` names the key that picks each value (shown on the swatch); ARC: the value itself."""
         super().__init__(parent)
         self._values = tuple(range(len(palette))) if values is None else values
+        if keys is None:
+            keys = {v: str(v) for v in self._values} if palette.name == "arc" else {}
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         self._swatches: dict[int, _Swatch] = {}
-        for i, value in enumerate(self._values):
-            key = str(value) if palette.name == "arc" else (str(i + 1) if i < 9 else "")
+        for value in self._values:
+            key = keys.get(value, "")
             swatch = _Swatch(palette, value, key, self)
             swatch.clicked.connect(lambda _=False, v=value: self._on_swatch_clicked(v))
             layout.addWidget(swatch)

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QScrollArea, QSizePol
 from .grid import GridView
 from .palette import ARC_PALETTE, CellPalette
 
-THUMB_PX = 150  # the longest side of a grid in the task view, in logical pixels
+THUMB_PX = 120  # the longest side of a grid in the task view, in logical pixels
 
 
 def pair_key(section: str, index: int, side: str) -> str:

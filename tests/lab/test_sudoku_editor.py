@@ -1,0 +1,149 @@
+"""Drawing, checking, solving, saving and reopening a Sudoku the way a user does."""
+
+from __future__ import annotations
+
+import numpy as np
+from lab_helpers import click_cell, make_window, menu_action, type_keys
+from PySide6.QtCore import Qt
+
+from trm_lab.panels.sudoku_editor import grids_for, parse_sudoku
+
+# A 4x4 puzzle with a unique solution.
+PUZZLE_4 = "1...\n..2.\n.3..\n...4\n"
+
+
+def sudoku(window):
+    panel = window.show_area("puzzles")
+    return panel, panel.show_editor("sudoku")
+
+
+def test_new_9x9_type_givens_conflicts_live_then_undo(qtbot, theme):
+    window = make_window(qtbot, theme)
+    panel, editor = sudoku(window)
+    menu_action(window, "File", "New Sudoku 9x9").trigger()
+    grid = editor.grid
+    assert editor.givens_action.isChecked()
+    click_cell(qtbot, grid, (0, 0))
+    type_keys(qtbot, grid, "5")
+    qtbot.keyClick(grid, Qt.Key.Key_Right)
+    type_keys(qtbot, grid, "5")  # a second 5 in row 1: a conflict, shown at once
+    assert editor.doc.grid("cells")[0, :2].tolist() == [5, 5]
+    assert (editor.doc.grid("fixed")[0, :2] == 1).all()
+    messages = [editor.validation.item(i).text() for i in range(editor.validation.count())]
+    assert "row 1: digit 5 appears 2 times (r1c1, r1c2)" in messages
+    assert editor.validation.isVisible()
+    assert grid.layer("highlight")[0, 0] and grid.layer("highlight")[0, 1]
+    window.undo_action.trigger()  # Edit > Undo (the window's action follows the current editor)
+    assert editor.doc.grid("cells")[0, 1] == 0 and editor.doc.grid("fixed")[0, 1] == 0
+    assert editor.validation.count() == 0 and grid.layer("highlight") is None
+    qtbot.keyClick(grid, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert editor.doc.grid("cells")[0, 1] == 5
+
+
+def test_entries_pencil_marks_and_locked_givens(qtbot, theme):
+    window = make_window(qtbot, theme)
+    _, editor = sudoku(window)
+    editor.load_grids(grids_for(editor.family.parse("5" + "." * 80)))
+    assert not editor.givens_action.isChecked()  # an opened puzzle is for solving
+    grid = editor.grid
+    click_cell(qtbot, grid, (0, 0))
+    type_keys(qtbot, grid, "3")  # a given: locked
+    assert editor.doc.grid("cells")[0, 0] == 5
+    qtbot.keyClick(grid, Qt.Key.Key_Right)
+    qtbot.keyClick(grid, Qt.Key.Key_4, Qt.KeyboardModifier.ControlModifier)  # pencil mark 4
+    qtbot.keyClick(grid, Qt.Key.Key_6, Qt.KeyboardModifier.ControlModifier)
+    assert editor.doc.grid("marks")[0, 1] == (1 << 4) | (1 << 6)
+    type_keys(qtbot, grid, "7")  # an entry replaces the marks
+    assert editor.doc.grid("cells")[0, 1] == 7 and editor.doc.grid("fixed")[0, 1] == 0
+    assert editor.doc.grid("marks")[0, 1] == 0
+    qtbot.keyClick(grid, Qt.Key.Key_Delete)
+    assert editor.doc.grid("cells")[0, 1] == 0
+    editor.pencil_action.trigger()
+    type_keys(qtbot, grid, "2")
+    assert editor.doc.grid("marks")[0, 1] == 1 << 2
+
+
+def test_solve_save_and_reopen_4x4(qtbot, theme, tmp_path, dialog_recorder):
+    window = make_window(qtbot, theme)
+    _, editor = sudoku(window)
+    menu_action(window, "File", "New Sudoku 4x4").trigger()
+    grid = editor.grid
+    assert editor.doc.grid("cells").shape == (4, 4)
+    for r, line in enumerate(PUZZLE_4.split()):
+        for c, ch in enumerate(line):
+            if ch != ".":
+                click_cell(qtbot, grid, (r, c))
+                type_keys(qtbot, grid, ch)
+    assert editor.givens.tolist() == editor.family.parse(PUZZLE_4).tolist()
+    with qtbot.waitSignal(editor.doc.grid_changed, timeout=20000):
+        menu_action(window, "Edit", "Solve").trigger()
+    cells = editor.doc.grid("cells")
+    assert (cells > 0).all() and editor.family.check_solution(editor.givens, cells) == []
+    assert "unique solution" in editor.summary.text() and "solved" in editor.summary.text()
+    window.undo_action.trigger()
+    assert (editor.doc.grid("cells") == editor.givens).all()
+
+    path = tmp_path / "mine.sudoku"
+    dialog_recorder.save_paths.append(path)
+    menu_action(window, "File", "Save").trigger()
+    assert path.read_text() == PUZZLE_4
+    assert not editor.is_dirty() and window.panels["puzzles"].tabs.tabText(0) == "mine.sudoku"
+
+    menu_action(window, "File", "New Sudoku 9x9").trigger()
+    assert window.open_path(path)
+    assert editor.givens.tolist() == editor.family.parse(PUZZLE_4).tolist()
+    assert editor.path == path
+
+
+def test_no_solution_and_multiple_solutions_are_said(qtbot, theme):
+    window = make_window(qtbot, theme)
+    _, editor = sudoku(window)
+    editor.load_grids(grids_for(parse_sudoku("1...\n....\n....\n....", "t")))
+    editor.solve()
+    qtbot.waitUntil(lambda: "more than one solution" in editor.summary.text(), timeout=20000)
+    # r1c4 can hold nothing: its row has 1, 2, 3 and its column has 4.
+    editor.load_grids(grids_for(parse_sudoku("123.\n...4\n....\n....", "t")))
+    editor.solve()
+    qtbot.waitUntil(lambda: "no solution" in editor.summary.text(), timeout=20000)
+    assert (editor.doc.grid("cells") == editor.givens).all()
+
+
+def test_bad_file_names_the_problem_and_keeps_the_puzzle(qtbot, theme, tmp_path, dialog_recorder):
+    window = make_window(qtbot, theme)
+    _, editor = sudoku(window)
+    click_cell(qtbot, editor.grid, (0, 0))
+    type_keys(qtbot, editor.grid, "9")
+    before = editor.doc.grids()
+    bad = tmp_path / "broken.sudoku"
+    bad.write_text("12x" + "." * 78)
+    assert not window.open_path(bad)
+    title, text = dialog_recorder.errors[-1]
+    assert title == "Cannot open puzzle" and "broken.sudoku" in text and "unknown character 'x'" in text
+    assert all(np.array_equal(before[k], editor.doc.grid(k)) for k in before)
+    assert editor.is_dirty()
+
+
+def test_unsaved_changes_ask_before_closing(qtbot, theme, dialog_recorder):
+    window = make_window(qtbot, theme)
+    _, editor = sudoku(window)
+    click_cell(qtbot, editor.grid, (1, 1))
+    type_keys(qtbot, editor.grid, "4")
+    dialog_recorder.unsaved.append("cancel")
+    assert not window.close()
+    assert window.isVisible()
+    dialog_recorder.unsaved.append("discard")
+    assert window.close()
+    assert dialog_recorder.asked == ["unsaved", "unsaved"]
+
+
+def test_generate_easy_4x4(qtbot, theme):
+    window = make_window(qtbot, theme)
+    _, editor = sudoku(window)
+    action = next(a for a in editor.generate_actions if a.text() == "Easy 4x4")
+    with qtbot.waitSignal(editor.doc.layout_changed, timeout=30000):
+        action.trigger()
+    cells = editor.doc.grid("cells")
+    assert cells.shape == (4, 4) and 0 < (cells > 0).sum() < 16
+    assert editor.family.solve(cells).count == 1
+    assert not editor.givens_action.isChecked()
+    assert editor.doc.undo_stack.undoText() == "Generate"
