@@ -318,3 +318,19 @@ def test_every_preset_runs_one_step_on_cpu_at_batch_2(preset):
             carry, out = m.step(m.initial_carry(b), b)
     assert out.logits.shape == (2, cfg.seq_len, cfg.vocab_size)
     assert torch.isfinite(out.logits).all()
+
+
+@pytest.mark.slow
+def test_torch_compile_keeps_results_and_state_dict_keys():
+    from trm_engine.model.trm import compile_networks
+
+    cfg = tiny()
+    m = RecursiveModel(cfg).eval()
+    b = batch_for(cfg)
+    keys = list(m.state_dict())
+    with torch.no_grad():
+        _, eager = m.step(m.initial_carry(b), b)
+        compile_networks(m)
+        _, compiled = m.step(m.initial_carry(b), b)
+    assert list(m.state_dict()) == keys  # no _orig_mod. prefix: checkpoints stay interchangeable
+    assert torch.allclose(eager.logits, compiled.logits, atol=1e-2, rtol=1e-2)  # bf16-level tolerance

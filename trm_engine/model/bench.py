@@ -40,13 +40,34 @@ def time_call(fn: Callable[[], object], device: torch.device, repeats: int, warm
     return times
 
 
-def matmul_rate(dtype: torch.dtype, device: torch.device, repeats: int = 5) -> float:
+def matmul_rate(dtype: torch.dtype, device: torch.device, repeats: int = 3) -> float:
     """Best FLOP/s of a large dense x @ W^T (the op the model's layers use) in `dtype` on `device`."""
     n = 4096 if device.type == "cuda" else (2048 if dtype == torch.float32 else 1024)
     a = torch.randn(n, n, device=device, dtype=dtype)
     w = torch.randn(n, n, device=device, dtype=dtype)
     times = time_call(lambda: F.linear(a, w), device, repeats)
     return 2 * n**3 / min(times)
+
+
+def rates_against_matmul(fn: Callable[[], object], work: float, dtype: torch.dtype, device: torch.device,
+                         repeats: int) -> tuple[list[float], list[float], list[float]]:
+    """Time fn `repeats` times, measuring the matmul rate right before and after each call, so each
+    ratio compares the model with the matmul under the same load. Returns (seconds, rates, fractions)."""
+    fn()  # warm-up
+    sync(device)
+    seconds, rates, fractions = [], [], []
+    before = matmul_rate(dtype, device)
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        sync(device)
+        dt = time.perf_counter() - t0
+        after = matmul_rate(dtype, device)
+        seconds.append(dt)
+        rates.append(work / dt)
+        fractions.append(work / dt / ((before + after) / 2))
+        before = after
+    return seconds, rates, fractions
 
 
 def random_batch(cfg: ModelConfig, batch: int, device: torch.device) -> dict[str, torch.Tensor]:
@@ -59,7 +80,8 @@ def random_batch(cfg: ModelConfig, batch: int, device: torch.device) -> dict[str
 
 
 def bench_model(cfg: ModelConfig, batch: int, device: torch.device, dtype: torch.dtype,
-                repeats: int = 5, inference_steps: int = 16) -> dict:
+                repeats: int = 5, inference_steps: int = 16,
+                inference_repeats: int = 2) -> dict:
     """Forward+backward of one supervision step and a full inference pass, as rates and fractions."""
     model = RecursiveModel(cfg).to(device)
     model.set_compute_dtype(dtype)
@@ -86,22 +108,23 @@ def bench_model(cfg: ModelConfig, batch: int, device: torch.device, dtype: torch
                 carry, _ = model.step(carry, data, max_steps=inference_steps)
 
     model.train()
-    t_train = time_call(train_step, device, repeats)
+    tr = rates_against_matmul(train_step, flops["train"] * batch, dtype, device, repeats)
     model.eval()
-    t_inf = time_call(inference, device, max(2, repeats // 2))
+    inf = rates_against_matmul(inference, flops["forward"] * batch * inference_steps, dtype, device,
+                               max(1, inference_repeats))
     peak = matmul_rate(dtype, device)
 
-    def summary(times: list[float], work: float) -> dict:
-        rates = [work / t for t in times]
-        return {"seconds_min": min(times), "seconds_median": statistics.median(times),
-                "examples_per_s": batch / min(times), "flops_per_s": max(rates),
-                "fraction_of_matmul_min": min(rates) / peak, "fraction_of_matmul_median": statistics.median(rates) / peak,
-                "fraction_of_matmul_best": max(rates) / peak}
+    def summary(result) -> dict:
+        seconds, rates, fractions = result
+        return {"seconds_min": min(seconds), "seconds_median": statistics.median(seconds),
+                "examples_per_s": batch / min(seconds), "flops_per_s": max(rates),
+                "fraction_of_matmul_min": min(fractions), "fraction_of_matmul_median": statistics.median(fractions),
+                "fraction_of_matmul_best": max(fractions), "repeats": len(seconds)}
 
     return {
         "batch": batch, "device": str(device), "dtype": str(dtype).replace("torch.", ""),
         "threads": torch.get_num_threads(), "matmul_flops_per_s": peak,
         "flops_train_per_example_step": flops["train"], "flops_forward_per_example_step": flops["forward"],
-        "train_step": summary(t_train, flops["train"] * batch),
-        "inference": {**summary(t_inf, flops["forward"] * batch * inference_steps), "steps": inference_steps},
+        "train_step": summary(tr),
+        "inference": {**summary(inf), "steps": inference_steps},
     }

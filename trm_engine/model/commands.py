@@ -47,7 +47,9 @@ def register(sub, bench_sub) -> None:
     bench.add_argument("--batch", type=int, default=32)
     bench.add_argument("--device", default="auto")
     bench.add_argument("--dtype", default="auto", help="auto, float32 or bfloat16 (several: float32,bfloat16)")
-    bench.add_argument("--repeats", type=int, default=5)
+    bench.add_argument("--repeats", type=int, default=5, help="timed training steps")
+    bench.add_argument("--inference-steps", type=int, default=16, help="supervision steps of the inference pass")
+    bench.add_argument("--inference-repeats", type=int, default=2, help="timed inference passes")
     bench.add_argument("--threads", type=int, default=0, help="torch threads (0 = torch's default)")
     bench.add_argument("--json", action="store_true")
     bench.set_defaults(func=_bench)
@@ -122,7 +124,8 @@ def _bench(args) -> int:
     results = []
     for name in args.dtype.split(","):
         dtype = resolve_dtype(name.strip(), device)
-        results.append(bench_model(cfg.model, args.batch, device, dtype, repeats=args.repeats))
+        results.append(bench_model(cfg.model, args.batch, device, dtype, repeats=args.repeats,
+                                   inference_steps=args.inference_steps, inference_repeats=args.inference_repeats))
     report = {"preset": cfg.preset, "results": results}
     if args.json:
         print_json(report)

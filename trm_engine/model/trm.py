@@ -198,3 +198,11 @@ class RecursiveModel(nn.Module):
         if cfg.single_z:
             z = y
         return y.detach(), z.detach(), out
+
+
+def compile_networks(model: RecursiveModel) -> RecursiveModel:
+    """torch.compile the networks in place (state-dict keys unchanged); the recursion stays eager."""
+    model.net.compile(dynamic=False)
+    if model.net_y is not None:
+        model.net_y.compile(dynamic=False)
+    return model
