@@ -1,0 +1,264 @@
+"""The dataset file (`*.h5`): the official HRM/TRM arrays per split plus metadata, and the in-memory
+`PuzzleDataset` that builders produce and the trainer, evaluator and GUI read. This module is the only
+one that touches h5py for dataset files.
+
+Layout (format "trm-lab-dataset", version 1):
+    /                      attrs: format, format_version, family, family_options (JSON), vocab_size,
+                           seq_len, num_puzzle_identifiers, augmentation (kind), metadata (JSON)
+    /splits/<name>/inputs              (N, seq_len) uint8, contiguous (memory-mapped on open)
+                  /labels              (N, seq_len) uint8, 0 = ignored
+                  /puzzle_identifiers  (P,)  int32
+                  /puzzle_indices      (P+1,) int32  example offsets of each puzzle (CSR)
+                  /group_indices       (G+1,) int32  puzzle offsets of each group (CSR)
+                  /ratings             (P,)  int32   optional (Sudoku rating, maze path length)
+                  /shapes              (N, 4) uint8  optional: input h, w, label h, w
+    /tasks                 ARC: task names, index = task index
+    /aug_specs             ARC: (tasks, K+1, 11) uint8, [dihedral, colour map], row 0 = identity
+    /aug_counts            ARC: (tasks,) int32, distinct augmentations found per task (<= K)
+    /identifiers           optional id -> name list (imported official folders)
+
+Augmentation kinds: "sudoku" (random shuffles), "dihedral" (mazes), "arc" (stored specs; puzzle id
+1 + task * (K+1) + k), "none" (already augmented on disk, e.g. an imported official folder).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import DataError
+from ..puzzles.files import atomic_output
+
+FORMAT = "trm-lab-dataset"
+FORMAT_VERSION = 1
+AUGMENTATION_KINDS = ("sudoku", "dihedral", "arc", "none")
+_SPLIT_ARRAYS = ("inputs", "labels", "puzzle_identifiers", "puzzle_indices", "group_indices")
+_OPTIONAL_ARRAYS = ("ratings", "shapes")
+
+
+@dataclass
+class Split:
+    """One split in the official three-level layout: groups of puzzles of examples."""
+
+    inputs: np.ndarray  # (N, seq_len) uint8
+    labels: np.ndarray  # (N, seq_len) uint8, 0 = PAD/ignored
+    puzzle_identifiers: np.ndarray  # (P,) int32
+    puzzle_indices: np.ndarray  # (P+1,) example offsets
+    group_indices: np.ndarray  # (G+1,) puzzle offsets
+    ratings: np.ndarray | None = None  # (P,) per puzzle, where the family has one
+    shapes: np.ndarray | None = None  # (N, 4): input h, w, label h, w (maze and ARC)
+
+    @property
+    def num_examples(self) -> int:
+        return int(self.inputs.shape[0])
+
+    @property
+    def num_puzzles(self) -> int:
+        return int(self.puzzle_identifiers.shape[0])
+
+    @property
+    def num_groups(self) -> int:
+        return int(self.group_indices.shape[0]) - 1
+
+    @property
+    def mean_puzzle_examples(self) -> float:
+        return self.num_examples / max(self.num_puzzles, 1)
+
+    def puzzle_of_example(self) -> np.ndarray:
+        """(N,) index of the puzzle each example belongs to."""
+        return np.repeat(np.arange(self.num_puzzles), np.diff(self.puzzle_indices))
+
+    def group_of_puzzle(self) -> np.ndarray:
+        """(P,) index of the group each puzzle belongs to."""
+        return np.repeat(np.arange(self.num_groups), np.diff(self.group_indices))
+
+    def check(self, name: str, seq_len: int, vocab_size: int, where: str) -> None:
+        """DataError unless the arrays are consistent (shapes, CSR offsets, token range)."""
+        def bad(msg):
+            raise DataError(f"{where}: split '{name}': {msg}")
+
+        if self.inputs.ndim != 2 or self.inputs.shape[1] != seq_len or self.labels.shape != self.inputs.shape:
+            bad(f"inputs {self.inputs.shape} / labels {self.labels.shape} do not match seq_len {seq_len}")
+        for csr, total, what in ((self.puzzle_indices, self.num_examples, "puzzle_indices"),
+                                 (self.group_indices, self.num_puzzles, "group_indices")):
+            if csr.ndim != 1 or csr.size < 1 or csr[0] != 0 or csr[-1] != total or np.any(np.diff(csr) < 0):
+                bad(f"{what} must rise from 0 to {total}")
+        if self.ratings is not None and self.ratings.shape != (self.num_puzzles,):
+            bad("ratings must have one value per puzzle")
+        if self.shapes is not None and self.shapes.shape != (self.num_examples, 4):
+            bad("shapes must be (examples, 4)")
+        if self.num_examples and self.num_examples <= 200_000:  # cheap enough to check every token
+            if int(self.inputs.max()) >= vocab_size or int(self.labels.max()) >= vocab_size:
+                bad(f"tokens must be below the vocabulary size {vocab_size}")
+
+
+@dataclass
+class PuzzleDataset:
+    """A dataset in memory (arrays may be read-only memory maps of the file)."""
+
+    family: str
+    family_options: dict
+    vocab_size: int
+    seq_len: int
+    num_puzzle_identifiers: int
+    split_data: dict[str, Split]
+    augmentation: str = "none"
+    metadata: dict = field(default_factory=dict)
+    tasks: list[str] | None = None  # ARC task names
+    aug_specs: np.ndarray | None = None  # ARC (tasks, K+1, 11)
+    aug_counts: np.ndarray | None = None  # ARC (tasks,)
+    identifiers: list[str] | None = None
+    path: Path | None = None
+
+    @property
+    def splits(self) -> tuple[str, ...]:
+        return tuple(self.split_data)
+
+    def split(self, name: str) -> Split:
+        if name not in self.split_data:
+            raise DataError(f"{self.path or 'dataset'}: no split '{name}' (has {', '.join(self.splits)})")
+        return self.split_data[name]
+
+    __getitem__ = split
+
+    @property
+    def num_augmentations(self) -> int:
+        """K, the number of stored ARC augmentations per task (0 for other kinds)."""
+        return 0 if self.aug_specs is None else int(self.aug_specs.shape[1]) - 1
+
+    def get_family(self):
+        from ..puzzles import get_family
+
+        return get_family(self.family, **self.family_options)
+
+    def identifier_name(self, pid: int) -> str:
+        """Human-readable name of puzzle identifier `pid` (official naming for ARC augmentations)."""
+        if pid == 0:
+            return "<blank>"
+        if self.identifiers is not None and pid < len(self.identifiers):
+            return self.identifiers[pid]
+        if self.tasks is not None and self.aug_specs is not None:
+            from ..puzzles.arc import ArcAugment
+
+            task, k = divmod(pid - 1, self.num_augmentations + 1)
+            return ArcAugment.from_array(self.aug_specs[task, k]).name(self.tasks[task])
+        return str(pid)
+
+    def validate(self) -> None:
+        where = str(self.path or "dataset")
+        if self.augmentation not in AUGMENTATION_KINDS:
+            raise DataError(f"{where}: unknown augmentation kind {self.augmentation!r}")
+        for name, split in self.split_data.items():
+            split.check(name, self.seq_len, self.vocab_size, where)
+            if split.num_puzzles and int(split.puzzle_identifiers.max()) >= self.num_puzzle_identifiers:
+                raise DataError(f"{where}: split '{name}' uses puzzle identifiers beyond "
+                                f"num_puzzle_identifiers = {self.num_puzzle_identifiers}")
+        if self.augmentation == "arc" and (self.aug_specs is None or self.tasks is None
+                                           or self.aug_counts is None):
+            raise DataError(f"{where}: ARC augmentation needs tasks, aug_specs and aug_counts")
+
+    # -- files -----------------------------------------------------------------------------------
+    def save(self, path: str | Path) -> Path:
+        """Write the dataset atomically (temporary file in the same directory, then rename)."""
+        import h5py
+
+        self.validate()
+        path = Path(path)
+        with atomic_output(path, DataError) as tmp:
+            with h5py.File(tmp, "w") as f:
+                f.attrs.update({
+                    "format": FORMAT, "format_version": FORMAT_VERSION, "family": self.family,
+                    "family_options": json.dumps(self.family_options), "vocab_size": self.vocab_size,
+                    "seq_len": self.seq_len, "num_puzzle_identifiers": self.num_puzzle_identifiers,
+                    "augmentation": self.augmentation,
+                    "metadata": json.dumps(self.metadata, sort_keys=True, default=_json_default),
+                })
+                for name, split in self.split_data.items():
+                    g = f.create_group(f"splits/{name}")
+                    g.create_dataset("inputs", data=np.ascontiguousarray(split.inputs, dtype=np.uint8))
+                    g.create_dataset("labels", data=np.ascontiguousarray(split.labels, dtype=np.uint8))
+                    for key in ("puzzle_identifiers", "puzzle_indices", "group_indices", "ratings"):
+                        value = getattr(split, key)
+                        if value is not None:
+                            g.create_dataset(key, data=np.asarray(value, dtype=np.int32))
+                    if split.shapes is not None:
+                        g.create_dataset("shapes", data=np.asarray(split.shapes, dtype=np.uint8))
+                strings = h5py.string_dtype()
+                if self.tasks is not None:
+                    f.create_dataset("tasks", data=np.array(self.tasks, dtype=object), dtype=strings)
+                if self.aug_specs is not None:
+                    f.create_dataset("aug_specs", data=np.asarray(self.aug_specs, dtype=np.uint8))
+                    f.create_dataset("aug_counts", data=np.asarray(self.aug_counts, dtype=np.int32))
+                if self.identifiers is not None:
+                    f.create_dataset("identifiers", data=np.array(self.identifiers, dtype=object),
+                                     dtype=strings, compression="gzip")
+        self.path = path
+        return path
+
+    @classmethod
+    def open(cls, path: str | Path) -> PuzzleDataset:
+        """Open a dataset file. inputs/labels are read-only memory maps, so opening is fast whatever
+        the size; everything else is read into memory. DataError names the file on any problem."""
+        import h5py
+
+        path = Path(path)
+        if not path.is_file():
+            raise DataError(f"{path}: no such dataset file")
+        try:
+            with h5py.File(path, "r") as f:
+                ds = _read(f, path)
+        except DataError:
+            raise
+        except (OSError, KeyError, ValueError, TypeError) as exc:
+            raise DataError(f"{path}: not a readable TRM Lab dataset (truncated or foreign file?): "
+                            f"{exc}") from None
+        ds.validate()
+        return ds
+
+
+def _read(f, path: Path) -> PuzzleDataset:
+    if f.attrs.get("format") != FORMAT:
+        raise DataError(f"{path}: not a TRM Lab dataset (HDF5 without the '{FORMAT}' format attribute)")
+    version = int(f.attrs.get("format_version", -1))
+    if version != FORMAT_VERSION:
+        raise DataError(f"{path}: dataset format version {version}; this TRM Lab reads {FORMAT_VERSION}")
+    size = os.path.getsize(path)
+    splits = {}
+    for name, g in f["splits"].items():
+        arrays = {key: _array(g[key], path, size) for key in _SPLIT_ARRAYS}
+        arrays.update({key: _array(g[key], path, size) for key in _OPTIONAL_ARRAYS if key in g})
+        splits[name] = Split(**arrays)
+
+    def strings(key):
+        return [s.decode() if isinstance(s, bytes) else str(s) for s in f[key][()]] if key in f else None
+
+    return PuzzleDataset(
+        family=str(f.attrs["family"]), family_options=json.loads(f.attrs["family_options"]),
+        vocab_size=int(f.attrs["vocab_size"]), seq_len=int(f.attrs["seq_len"]),
+        num_puzzle_identifiers=int(f.attrs["num_puzzle_identifiers"]), split_data=splits,
+        augmentation=str(f.attrs["augmentation"]), metadata=json.loads(f.attrs["metadata"]),
+        tasks=strings("tasks"), identifiers=strings("identifiers"),
+        aug_specs=f["aug_specs"][()] if "aug_specs" in f else None,
+        aug_counts=f["aug_counts"][()] if "aug_counts" in f else None, path=path)
+
+
+def _array(dset, path: Path, file_size: int) -> np.ndarray:
+    """Memory-map large contiguous uncompressed arrays; read the rest."""
+    offset = dset.id.get_offset()
+    nbytes = int(np.prod(dset.shape)) * dset.dtype.itemsize
+    if offset is not None and dset.chunks is None and nbytes >= (1 << 20):
+        if offset + nbytes > file_size:
+            raise DataError(f"{path}: truncated ({dset.name} needs bytes up to {offset + nbytes}, "
+                            f"the file has {file_size})")
+        return np.memmap(path, dtype=dset.dtype, mode="r", offset=offset, shape=dset.shape)
+    return dset[()]
+
+
+def _json_default(obj):
+    if hasattr(obj, "tolist"):
+        return obj.tolist()
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
