@@ -45,6 +45,7 @@ class PuzzleEditor(QWidget):
     status_posted = Signal(str)
     job_started = Signal(object, str)  # (Job, label)
     title_changed = Signal(str)  # "name*" when there are unsaved changes
+    saved = Signal(Path)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -196,6 +197,7 @@ class PuzzleEditor(QWidget):
         self.doc.undo_stack.setClean()
         self.title_changed.emit(self.display_name())
         self.status_posted.emit(f"Saved {path.name}")
+        self.saved.emit(path)
         return True
 
     def maybe_save(self) -> bool:

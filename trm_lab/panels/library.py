@@ -124,8 +124,14 @@ class LibraryFilter(QSortFilterProxyModel):
         self.setSortRole(Qt.ItemDataRole.UserRole)
 
     def set_filters(self, family: str, split: str, text: str) -> None:
+        changing = hasattr(self, "beginFilterChange")  # Qt >= 6.9; invalidateRowsFilter is deprecated there
+        if changing:
+            self.beginFilterChange()
         self.family, self.split, self.text = family, split, text.strip().lower()
-        self.invalidateRowsFilter()
+        if changing:
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:
+            self.invalidateRowsFilter()
 
     def filterAcceptsRow(self, row: int, parent: QModelIndex) -> bool:
         entry = self.sourceModel().entries[row]

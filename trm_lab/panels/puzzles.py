@@ -27,6 +27,8 @@ class PuzzlesPanel(Panel):
     def __init__(self, context, parent=None):
         super().__init__(context, parent)
         self.library = PuzzleLibrary()
+        self.datasets: dict[str, object] = {}  # file name -> PuzzleDataset shown in the library
+        self.dataset_job = None
         self.editors: dict[str, PuzzleEditor] = {"sudoku": SudokuEditor(), "maze": MazeEditor(), "arc": ArcEditor()}
         self.tabs = QTabWidget()
         self.tabs.setObjectName("editor_tabs")
@@ -35,6 +37,7 @@ class PuzzlesPanel(Panel):
             self.tabs.addTab(editor, editor.display_name())
             editor.status_posted.connect(self.status_posted)
             editor.job_started.connect(self.context.track_job)
+            editor.saved.connect(self._on_editor_saved)
             editor.title_changed.connect(lambda text, e=editor: self.tabs.setTabText(self.tabs.indexOf(e), text))
         self.tabs.currentChanged.connect(self._on_tabs_current_changed)
 
@@ -83,6 +86,12 @@ class PuzzlesPanel(Panel):
         self.library.set_source("My puzzles", scan_folder(settings.locations().puzzles, "saved", "My puzzles"))
         self.editors["arc"].example_tasks = [e.path for e in examples if e.family == "arc"]
 
+    def _on_editor_saved(self, path: Path) -> None:
+        self.context.add_recent(path)
+        folder = settings.locations().puzzles
+        if path.resolve().is_relative_to(folder.resolve()):
+            self.library.set_source("My puzzles", scan_folder(folder, "saved", "My puzzles"))
+
     def open_entry(self, entry: LibraryEntry) -> bool:
         editor = self.show_editor(entry.family)
         if entry.path is not None:
@@ -106,8 +115,20 @@ class PuzzlesPanel(Panel):
         dialog.open()
 
     def open_dataset(self, path: Path) -> bool:
+        """Read a dataset file off the GUI thread; its puzzles join the library when it is read."""
         from .datasets import open_dataset_job
         return open_dataset_job(self, path)
+
+    def _on_dataset_read(self, result) -> None:
+        dataset, entries = result
+        self.datasets[dataset.path.name] = dataset
+        self.library.set_source(dataset.path.name, entries)
+        self.library.search.setText(dataset.path.name)  # show what was just opened
+        self.status_posted.emit(f"{dataset.path.name}: {len(entries)} {dataset.family} puzzles "
+                                f"({', '.join(dataset.splits)})")
+
+    def _on_dataset_failed(self, text: str) -> None:
+        dialogs.show_error(self, "Cannot open dataset", text)
 
     # ---- Panel interface --------------------------------------------------------------------------
     def open_path(self, path: Path, kind: str) -> bool:

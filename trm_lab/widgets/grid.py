@@ -41,6 +41,8 @@ class GridView(QWidget):
         super().__init__(parent)
         self._state = GridState(palette=palette)
         self._cell_size: int | None = None  # None: fit the widget
+        self._geometry_key: tuple | None = None
+        self._geometry: GridGeometry | None = None
         self._colors = GridColors.from_palette(self.palette())
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(40, 40)
@@ -162,11 +164,15 @@ class GridView(QWidget):
 
     # ---- geometry ---------------------------------------------------------------------------------
     def geometry_for(self, scale: float) -> GridGeometry:
-        """Cell positions in device pixels for painting at `scale` (device pixel ratio)."""
-        area = QRect(0, 0, int(self.width() * scale), int(self.height() * scale)).adjusted(
-            int(2 * scale), int(2 * scale), -int(2 * scale), -int(2 * scale))
-        cell = None if self._cell_size is None else int(self._cell_size * scale)
-        return layout(self.shape, area, self._state.box, scale, cell)
+        """Cell positions in device pixels for painting at `scale` (device pixel ratio); cached."""
+        key = (self.width(), self.height(), scale, self.shape, self._state.box, self._cell_size)
+        if self._geometry_key != key:
+            area = QRect(0, 0, int(self.width() * scale), int(self.height() * scale)).adjusted(
+                int(2 * scale), int(2 * scale), -int(2 * scale), -int(2 * scale))
+            cell = None if self._cell_size is None else int(self._cell_size * scale)
+            self._geometry = layout(self.shape, area, self._state.box, scale, cell)
+            self._geometry_key = key
+        return self._geometry
 
     def cell_at(self, pos: QPointF) -> tuple[int, int] | None:
         """The cell under a point in widget (logical) coordinates, or None."""
