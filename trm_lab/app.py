@@ -33,9 +33,11 @@ def create_app(argv: Sequence[str]) -> QApplication:
     return app
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
-    app = create_app([sys.argv[0]])
+def build_window(argv: Sequence[str]):
+    """The application's window for command-line arguments `argv` (without the program name), shown;
+    a FILE argument opens as soon as the event loop runs."""
+    args = build_parser().parse_args(list(argv))
+    app = create_app([sys.argv[0] if sys.argv else "trm-lab"])
     saved = str(settings.value("appearance/theme", "system", str))
     theme = ThemeManager(app, args.theme or (saved if saved in THEMES else "system"))
     from .main_window import MainWindow  # after the QApplication: panels may create Qt objects on import
@@ -43,8 +45,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     window = MainWindow(theme)
     window.show()
     if args.file is not None:
-        QTimer.singleShot(0, lambda: window.open_path(args.file))
-    return app.exec()
+        QTimer.singleShot(0, lambda: window.open_path(args.file.expanduser()))
+    return window
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    window = build_window(sys.argv[1:] if argv is None else argv)
+    return QApplication.instance().exec() if window is not None else 2
 
 
 if __name__ == "__main__":

@@ -254,6 +254,9 @@ class PuzzleEditor(QWidget):
             item.setData(Qt.ItemDataRole.UserRole, problem.cells)
             self.validation.addItem(item)
         self.validation.setVisible(bool(self.problems))
+        if self.problems:  # as tall as its messages, up to six lines
+            rows = min(len(self.problems), 6)
+            self.validation.setFixedHeight(rows * max(self.validation.sizeHintForRow(0), 16) + 8)
         self.show_problems(self.problems)
         return self.problems
 

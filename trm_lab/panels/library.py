@@ -213,8 +213,12 @@ class PuzzleLibrary(QWidget):
         self.view.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
         self.view.verticalHeader().setDefaultSectionSize(THUMB + 6)
         self.view.verticalHeader().hide()
-        self.view.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.view.setColumnWidth(0, 200)
+        header = self.view.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        for col, width in enumerate((190, 58, 50, 78, 52, 90)):
+            self.view.setColumnWidth(col, width)
+        self.view.setWordWrap(False)
         self.view.activated.connect(self._on_view_activated)
 
         buttons = QHBoxLayout()

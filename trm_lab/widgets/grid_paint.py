@@ -237,9 +237,16 @@ def _font(px: int, bold: bool = False) -> QFont:
 
 def _paint_text(painter: QPainter, state: GridState, colors: GridColors, geo: GridGeometry,
                 scale: float) -> None:
-    if geo.cell < 7 * scale:
-        return  # thumbnails: colours only
     pal, grid = state.palette, state.grid
+    if geo.cell < 7 * scale:  # thumbnails: no text; labelled cells on a blank fill get a dot of ink
+        if pal.labels_always:
+            labelled = [i for i, v in enumerate(grid.ravel().tolist()) if pal.label(v) and not pal.fill(v)]
+            dot = max(1, geo.cell // 2)
+            for i in labelled:
+                r = geo.rects[i]
+                painter.fillRect(QRect(r.x() + (r.width() - dot) // 2, r.y() + (r.height() - dot) // 2, dot, dot),
+                                 colors.text)
+        return
     show = pal.labels_always or state.show_numbers
     if not show and state.text is None:
         if state.marks is not None:

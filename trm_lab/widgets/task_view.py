@@ -73,12 +73,11 @@ class TaskView(QScrollArea):
 
     def set_task(self, grids: dict[str, np.ndarray]) -> None:
         """Show every grid of a task; keys as pair_key(...), missing outputs shown as an empty slot."""
-        for thumb in self._thumbs.values():
-            thumb.deleteLater()
         self._thumbs.clear()
         while self._layout.count():
             item = self._layout.takeAt(0)
             if item.widget():
+                item.widget().hide()  # deleteLater is deferred: hide now so old rows never overlap new
                 item.widget().deleteLater()
         longest = max([max(g.shape) for g in grids.values()] + [1])
         cell = max(3, THUMB_PX // longest)

