@@ -118,3 +118,45 @@ def test_export_png_and_svg(tmp_path, qapp):
                 colors)
     text = svg.read_text()
     assert "<svg" in text and "#0074d9" in text.lower() and "Demo 1" in text and "Test 1" in text
+
+
+HIDPI_SCRIPT = """
+import numpy as np
+import trm_lab
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+from trm_lab.widgets.grid_editor import GridEditor
+from trm_lab.widgets.palette import ARC_COLORS
+app = QApplication([])
+grid = np.random.default_rng(3).integers(0, 10, (7, 11))
+view = GridEditor(grid)
+view.resize(301, 223)
+view.show()
+app.processEvents()
+assert view.devicePixelRatioF() == 2.0, view.devicePixelRatioF()
+image = view.grab().toImage()
+assert image.width() == 602, image.width()
+geo = view.geometry_for(2.0)
+for r in range(7):
+    for c in range(11):
+        rect = geo.cell_rect(r, c)
+        for x, y in ((rect.left(), rect.top()), (rect.right(), rect.bottom())):
+            assert image.pixelColor(x, y).name().upper() == ARC_COLORS[grid[r, c]], (r, c)
+edits = []
+view.cells_edited.connect(edits.append)
+QTest.mouseClick(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, view.cell_rect(3, 4).center())
+assert [(e.rows, e.cols) for e in edits] == [((3,), (4,))], edits
+print("crisp at 2x")
+"""
+
+
+def test_real_widget_at_scale_factor_2_is_crisp_and_clicks_hit_the_right_cell():
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", QT_SCALE_FACTOR="2")
+    out = subprocess.run([sys.executable, "-c", HIDPI_SCRIPT], capture_output=True, text=True, timeout=120, env=env)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "crisp at 2x" in out.stdout

@@ -147,3 +147,15 @@ def test_generate_easy_4x4(qtbot, theme):
     assert editor.family.solve(cells).count == 1
     assert not editor.givens_action.isChecked()
     assert editor.doc.undo_stack.undoText() == "Generate"
+
+
+def test_digit_pad_matches_the_size_and_enters_digits(qtbot, theme):
+    window = make_window(qtbot, theme)
+    _, editor = sudoku(window)
+    menu_action(window, "File", "New Sudoku 4x4").trigger()
+    assert editor.pads[4].isVisible() and not editor.pads[9].isVisible()
+    click_cell(qtbot, editor.grid, (2, 3))
+    editor.pads[4]._swatches[3].click()
+    assert editor.doc.grid("cells")[2, 3] == 3
+    editor.pads[4]._swatches[0].click()  # the blank swatch clears
+    assert editor.doc.grid("cells")[2, 3] == 0

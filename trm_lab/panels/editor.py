@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QMenu,
     QScrollArea,
     QSizePolicy,
     QToolBar,
@@ -29,7 +30,7 @@ from trm_engine.errors import TrmError
 from trm_engine.puzzles import Problem
 
 from .. import dialogs, export, settings
-from ..document import CellsCommand, GridDocument
+from ..document import CellsCommand, DocumentCommand, GridDocument
 from ..widgets.grid_editor import GridEdit, GridEditor
 from ..workers import Job
 
@@ -153,7 +154,6 @@ class PuzzleEditor(QWidget):
 
     def replace_grids(self, grids: dict[str, np.ndarray], text: str) -> None:
         """Replace every grid as one undoable step (generate, new size)."""
-        from ..document import DocumentCommand
         self.doc.undo_stack.push(DocumentCommand(self.doc, grids, text))
 
     # ---- files ------------------------------------------------------------------------------------
@@ -301,7 +301,6 @@ class PuzzleEditor(QWidget):
         return self._job
 
     def generate_menu_actions(self, choices: list[tuple[str, Callable[[], None]]]) -> None:
-        from PySide6.QtWidgets import QMenu
         menu = QMenu(self)
         for text, slot in choices:
             menu.addAction(text, slot)

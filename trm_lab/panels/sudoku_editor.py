@@ -50,9 +50,10 @@ class SudokuEditor(PuzzleEditor):
         self.grid = GridEditor(np.zeros((9, 9), dtype=np.int64), digit_palette(9), digit_keys="enter")
         self.grid.setObjectName("sudoku_grid")
         self.grid.toggle_clear = False
-        self.pad = PaletteBar(digit_palette(9))
-        self.pad.setToolTip("Click a digit to enter it into the selected cells")
-        self.pad.value_picked.connect(self._on_pad_value_picked)
+        self.pads = {n: PaletteBar(digit_palette(n)) for n in (9, 4)}  # a digit pad per size
+        for pad in self.pads.values():
+            pad.setToolTip("Click a digit to enter it into the selected cells (\u00d7 clears)")
+            pad.value_picked.connect(self._on_pad_value_picked)
 
         self.givens_action = QAction("Edit givens", self, checkable=True)
         self.givens_action.setToolTip("Typed digits become the puzzle's givens (G)")
@@ -71,7 +72,7 @@ class SudokuEditor(PuzzleEditor):
         self.add_common_actions()
         self.generate_menu_actions([(f"{name} {n}x{n}", lambda d=name, b=box: self.generate(d, b))
                                     for box, n in ((3, 9), (2, 4)) for name in DIFFICULTIES])
-        self.build_layout(self.grid, [self.pad])
+        self.build_layout(self.grid, list(self.pads.values()))
         self.grid.cells_edited.connect(self._on_grid_cells_edited)
         self.new_puzzle(3)
 
@@ -95,7 +96,8 @@ class SudokuEditor(PuzzleEditor):
             self.family = get_family("sudoku", box=box)
         self.grid.set_cell_palette(digit_palette(box * box))
         self.grid.set_box((box, box))
-        self.pad.hide() if box * box != len(self.pad.values) - 1 else self.pad.show()
+        for n, pad in self.pads.items():
+            pad.setVisible(n == box * box)
 
     def load_grids(self, grids, path: Path | None = None) -> None:
         n = grids["cells"].shape[0]
@@ -151,7 +153,8 @@ class SudokuEditor(PuzzleEditor):
         cells = self.doc.grid("cells")
         problems = self.family.validate(cells)
         n = self.family.n
-        n_givens, n_entries = int((self.doc.grid("fixed") > 0).sum()), int(((cells > 0) & (self.doc.grid("fixed") == 0)).sum())
+        fixed = self.doc.grid("fixed") > 0
+        n_givens, n_entries = int(fixed.sum()), int(((cells > 0) & ~fixed).sum())
         text = f"{n}x{n} Sudoku: {n_givens} givens, {n_entries} entries"
         if not problems and (cells > 0).all():
             text += " \u2014 solved!" if not self.family.check_solution(self.givens, cells) else ""
@@ -215,12 +218,12 @@ def parse_sudoku(text: str, source: str) -> np.ndarray:
     """Parse a 9x9 or 4x4 (or 16x16) Sudoku, trying the sizes the text could be."""
     from trm_engine.errors import PuzzleError
     errors = []
-    for box in (3, 2, 4):
+    for box in (3, 2):  # the editor's sizes: 9x9 and 4x4
         try:
             return get_family("sudoku", box=box).parse(text, source)
         except PuzzleError as exc:
             errors.append(str(exc))
     chars = sum(1 for ch in text if not ch.isspace())
-    if chars in (16, 81, 256) or len([ln for ln in text.splitlines() if ln.strip()]) in (4, 9, 16):
+    if chars in (16, 81) or len([ln for ln in text.splitlines() if ln.strip()]) in (4, 9):
         raise PuzzleError(next((e for e in errors if "unknown character" in e), errors[0]))
     raise PuzzleError(errors[0])
