@@ -117,6 +117,7 @@ class TrainConfig:
     puzzle_emb_weight_decay: float = 1.0
     ema: bool = True  # evaluate and save the EMA of the weights (False = the "no EMA" ablation)
     ema_rate: float = 0.999
+    ema_warmup: bool = True  # rate_t = min(rate, (1+t)/(10+t)) so a short run's EMA is usable early
     supervision: str = "streaming"  # "streaming" (official carry) or "pseudocode" (N_sup steps per batch)
     eval_interval: int = 0  # optimizer steps between evaluations (0 = only at the end)
     eval_steps: int = 0  # supervision steps at evaluation (0 = halt_max_steps)

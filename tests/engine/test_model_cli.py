@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 import torch
 
 from trm_engine.cli import main
@@ -14,8 +15,6 @@ from trm_engine.model.checkpoint import load_model
 from trm_engine.model.trm import RecursiveModel
 
 from .test_checkpoint_import import official_layout
-
-import pytest
 
 
 def test_model_info_json_has_the_promised_fields(capsys):

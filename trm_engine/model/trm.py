@@ -124,11 +124,14 @@ class RecursiveModel(nn.Module):
         )
 
     def step(self, carry: Carry, batch: dict[str, torch.Tensor], recorder: Recorder | None = None,
-             max_steps: int | None = None) -> tuple[Carry, StepOutput]:
+             max_steps: int | None = None,
+             explore: tuple[torch.Tensor, torch.Tensor] | None = None) -> tuple[Carry, StepOutput]:
         """Run ONE supervision step. Halted slots are first reset and refilled from `batch`.
 
         In eval mode a slot halts after `max_steps` (default N_sup) steps; in training mode also when
-        q says so, with exploration (trm_spec.md 2.3).
+        q says so, with exploration (trm_spec.md 2.3). `explore` = (explore mask, min steps) per slot
+        lets the trainer draw exploration for the global batch (identical on every rank); by default
+        it is drawn here.
         """
         dtype = self.compute_dtype
         reset = carry.halted
@@ -151,8 +154,10 @@ class RecursiveModel(nn.Module):
                 else:
                     halted = halted | (out.q_halt > 0)
                 # Exploration: with prob. p a slot must run at least U{2..N_sup} steps.
-                explore = torch.rand_like(out.q_halt) < self.cfg.halt_exploration_prob
-                min_steps = explore * torch.randint_like(steps, low=2, high=self.cfg.halt_max_steps + 1)
+                if explore is None:
+                    explore = (torch.rand_like(out.q_halt) < self.cfg.halt_exploration_prob,
+                               torch.randint_like(steps, low=2, high=self.cfg.halt_max_steps + 1))
+                min_steps = explore[0] * explore[1]
                 halted = halted & (steps >= min_steps)
                 if self.cfg.act_continue:
                     # Bootstrapped target from one more (no-grad) step on the new state: NFP = 2.

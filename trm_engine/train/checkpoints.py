@@ -1,0 +1,76 @@
+"""Training checkpoints: what a run needs to continue bit-for-bit, and which files to keep.
+
+On top of the model checkpoint (model/checkpoint.py: format, config, step, "model" = the weights to
+evaluate, EMA when on) a training checkpoint holds the raw weights, the optimizer, the EMA counter,
+the sampler position, the global streaming carry (every slot's y, z, step count and puzzle), and the
+RNG states. All tensors and plain data: torch.load(weights_only=True) reads it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..config import RunConfig, diff_configs
+from ..errors import RunError
+from ..model.checkpoint import atomic_torch_save, checkpoint_config, read_checkpoint
+
+# Fields a resumed run may change: how long it runs, where, and how it reports.
+RESUMABLE_CHANGES = {
+    "train.steps", "train.epochs", "train.device", "train.threads", "train.eval_interval", "train.eval_steps",
+    "train.log_interval", "train.checkpoint_interval", "train.keep_last", "train.keep_best",
+    "train.probe_traces", "train.compile", "data.eval_limit", "data.path", "name",
+}
+
+
+def checkpoint_path(directory: Path, step: int) -> Path:
+    return directory / f"step_{step:07d}.pt"
+
+
+def save_training_checkpoint(path: Path, body: dict) -> None:
+    atomic_torch_save(body, path)
+
+
+def load_training_checkpoint(path: Path, cfg: RunConfig) -> dict:
+    """Read a checkpoint and refuse it, naming the fields, if its config does not match `cfg`."""
+    body = read_checkpoint(path)
+    saved = checkpoint_config(body, path)
+    check_config_matches(saved, cfg, str(path))
+    if "optimizer" not in body:
+        raise RunError(f"{path}: a model-only checkpoint; a run can only resume from a training checkpoint")
+    return body
+
+
+def check_config_matches(saved: RunConfig, requested: RunConfig, source: str) -> None:
+    differing = [d for d in diff_configs(saved.to_dict(), requested.to_dict())
+                 if d.split(" ", 1)[0] not in RESUMABLE_CHANGES and not d.startswith("preset ")]
+    if differing:
+        raise RunError(f"{source}: the checkpoint was trained with a different config: {'; '.join(differing)}")
+
+
+def prune(directory: Path, keep_last: int, best: Path | None) -> list[Path]:
+    """Delete all step_*.pt but the newest `keep_last` and the best one; returns what was deleted."""
+    files = sorted(directory.glob("step_*.pt"))
+    keep = set(files[-keep_last:]) if keep_last > 0 else set()
+    if best is not None:
+        keep.add(best)
+    removed = [f for f in files if f not in keep]
+    for f in removed:
+        f.unlink(missing_ok=True)
+    return removed
+
+
+def read_best(directory: Path) -> tuple[Path | None, float]:
+    marker = directory / "best.json"
+    if not marker.exists():
+        return None, float("-inf")
+    try:
+        body = json.loads(marker.read_text())
+        return directory / body["file"], float(body["exact_accuracy"])
+    except (json.JSONDecodeError, KeyError, ValueError):
+        return None, float("-inf")
+
+
+def write_best(directory: Path, path: Path, exact_accuracy: float, step: int) -> None:
+    (directory / "best.json").write_text(json.dumps({"file": path.name, "exact_accuracy": exact_accuracy,
+                                                     "step": step}))

@@ -1,0 +1,166 @@
+"""`trm train`, `trm runs list`, `trm bench train`, `trm bench learn`."""
+
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+
+from ..model.commands import add_preset_args, resolved_config
+
+
+def register(sub, bench_sub) -> None:
+    train = sub.add_parser(
+        "train", help="train TRM/HRM on a dataset file, writing a run directory",
+        description="Train a model. Works unchanged under torchrun: "
+                    "torchrun --nproc_per_node N -m trm_engine.cli train ... (rank 0 writes the run directory).")
+    add_preset_args(train)
+    train.add_argument("--data", required=True, metavar="FILE", help="dataset file from `trm data build/import`")
+    train.add_argument("--run-dir", metavar="DIR", help="run directory (default: a new folder under the runs root)")
+    length = train.add_mutually_exclusive_group()
+    length.add_argument("--steps", type=int, help="optimizer steps")
+    length.add_argument("--epochs", type=int, help="epochs in the official sense (groups x examples / batch)")
+    train.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps (default: the preset's, auto)")
+    train.add_argument("--seed", type=int)
+    train.add_argument("--name", help="a name for the run, shown in the app's run list")
+    train.add_argument("--resume", action="store_true",
+                       help="continue the run in --run-dir from its latest checkpoint (also to extend a finished run)")
+    train.add_argument("--quiet", action="store_true", help="no progress lines")
+    train.set_defaults(func=_train)
+
+    runs = sub.add_parser("runs", help="list run directories")
+    rsub = runs.add_subparsers(dest="runs_command", metavar="ACTION")
+    rsub.required = True
+    ls = rsub.add_parser("list", help="every run under the runs root: state, step, best eval, device")
+    ls.add_argument("--root", metavar="DIR", help="runs root (default: the platformdirs data dir)")
+    ls.add_argument("--json", action="store_true")
+    ls.set_defaults(func=_runs_list)
+
+    bt = bench_sub.add_parser("train", help="a whole training step (data, loss, optimizer, EMA) against the bare "
+                                            "forward+backward and the matmul rate")
+    add_preset_args(bt)
+    bt.add_argument("--batch", type=int, default=0, help="global batch (default: the preset's, at most 32 on a CPU)")
+    bt.add_argument("--device", default="auto")
+    bt.add_argument("--repeats", type=int, default=5)
+    bt.add_argument("--threads", type=int, default=0)
+    bt.add_argument("--json", action="store_true")
+    bt.set_defaults(func=_bench_train)
+
+    bl = bench_sub.add_parser("learn", help="train from scratch on generated Sudoku for M minutes and report "
+                                            "exact and valid accuracy by number of blanks")
+    add_preset_args(bl)
+    bl.set_defaults(preset="sudoku-mlp-lab")
+    bl.add_argument("--minutes", type=float, default=10.0)
+    bl.add_argument("--train-puzzles", type=int, default=1000)
+    bl.add_argument("--test-per-level", type=int, default=125)
+    bl.add_argument("--device", default="auto")
+    bl.add_argument("--threads", type=int, default=0)
+    bl.add_argument("--seed", type=int, default=0)
+    bl.add_argument("--json", action="store_true")
+    bl.set_defaults(func=_bench_learn)
+    for action in bl._actions:  # --preset has a default here
+        if action.dest == "preset":
+            action.required = False
+
+
+def _train(args) -> int:
+    from ..config import apply_overrides
+    from .events import RunFailed, RunStarted, TrainMetrics
+    from .run_dir import default_runs_root
+    from .trainer import Control, Trainer
+
+    overrides = [f"data.path={args.data}"]
+    for key in ("steps", "epochs", "device", "seed"):
+        if getattr(args, key) is not None:
+            overrides.append(f"train.{key}={getattr(args, key)}")
+    if args.steps is not None:
+        overrides.append("train.epochs=0")
+    if args.name:
+        overrides.append(f"name={args.name}")
+    cfg = apply_overrides(resolved_config(args), overrides)
+    if args.run_dir:
+        run_dir = Path(args.run_dir)
+    else:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        run_dir = default_runs_root() / f"{stamp}-{cfg.name or cfg.preset}"
+    control = Control()
+    signal.signal(signal.SIGINT, lambda *_: control.request_stop())  # Ctrl+C: checkpoint, then stop
+    signal.signal(signal.SIGTERM, lambda *_: control.request_stop())
+    trainer = Trainer(cfg, run_dir, resume=args.resume, control=control)
+    last = None
+    started = time.time()
+    for event in trainer.run():
+        last = event
+        main = getattr(trainer, "main", True)
+        if args.quiet or not main:
+            continue
+        if isinstance(event, RunStarted):
+            print(f"{'resuming' if event.resumed else 'training'} {cfg.preset} on {event.device} "
+                  f"({event.params:,} params, world size {event.world_size}) -> {event.run_dir}", flush=True)
+        elif isinstance(event, TrainMetrics):
+            done = event.step / max(1, event.total_steps)
+            eta = (time.time() - started) / max(done, 1e-9) * (1 - done) if done > 0 else 0
+            print(f"step {event.step}/{event.total_steps}  loss {event.loss:.4f}  acc {event.accuracy:.3f}  "
+                  f"exact {event.exact_accuracy:.3f}  {event.examples_per_s:.0f} ex/s  ETA {_fmt(eta)}", flush=True)
+        else:
+            print(_describe(event), flush=True)
+    return 1 if isinstance(last, RunFailed) else 0
+
+
+def _describe(event) -> str:
+    from .events import CheckpointSaved, EvalResult
+
+    if isinstance(event, EvalResult):
+        extra = "".join(f"  pass@{k} {v:.3f}" for k, v in event.pass_at.items())
+        return (f"eval at step {event.step}: exact {event.exact_accuracy:.4f}  cells {event.accuracy:.4f}  "
+                f"({event.count} puzzles, {event.sup_steps} steps, {event.seconds:.1f}s){extra}")
+    if isinstance(event, CheckpointSaved):
+        return f"checkpoint {event.path}{' (best)' if event.best else ''}"
+    return f"{event.type}: {getattr(event, 'message', '') or f'step {event.step}'}"
+
+
+def _fmt(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+def _runs_list(args) -> int:
+    from ..cli import print_json
+    from .run_dir import list_runs
+
+    rows = [r.summary() for r in list_runs(args.root)]
+    if args.json:
+        print_json(rows)
+        return 0
+    if not rows:
+        print("no runs")
+    for r in rows:
+        best = f"{r['best_eval']:.3f}" if isinstance(r["best_eval"], (int, float)) else "-"
+        started = time.strftime("%Y-%m-%d %H:%M", time.localtime(r["started"])) if r["started"] else "-"
+        print(f"{r['id']:40s} {r['state']:9s} {r['step']:>7}/{r['total_steps']:<7} best {best:6s} "
+              f"{r['device']:8s} {started}")
+    return 0
+
+
+def _bench_train(args) -> int:
+    from ..cli import print_json
+    from .bench import bench_train, print_bench_train
+
+    report = bench_train(resolved_config(args), args.batch, args.device, args.repeats, args.threads)
+    if args.json:
+        print_json(report)
+    else:
+        print_bench_train(report)
+    return 0
+
+
+def _bench_learn(args) -> int:
+    from ..cli import print_json
+    from .bench import bench_learn
+
+    report = bench_learn(resolved_config(args), args.minutes, args.train_puzzles, args.test_per_level,
+                         args.device, args.threads, args.seed, log=None if args.json else print)
+    if args.json:
+        print_json(report)
+    return 0
+
