@@ -329,3 +329,25 @@ def test_cli_train_progress_and_failure_exit_code(sudoku4_path, tmp_path):
                           "--data", str(sudoku4_path), "--steps", "2", "--run-dir", str(tmp_path / "m")],
                          capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2 and "maze" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_two_gloo_ranks_under_torchrun_match_one_rank(sudoku4_path, tmp_path):
+    sets = [f"--set={s}" for s in ("hidden_size=32", "num_heads=2", "puzzle_emb_ndim=32", "h_cycles=2", "l_cycles=1",
+                                   "halt_max_steps=4", "global_batch_size=8", "log_interval=1", "eval_interval=3",
+                                   "lr_warmup_steps=2", "threads=1")]
+    common = ["train", "--preset", "sudoku4-mlp-lab", "--data", str(sudoku4_path), "--steps", "6", *sets, "--quiet"]
+    two = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+                          "-m", "trm_engine.cli", *common, "--run-dir", str(tmp_path / "two")],
+                         capture_output=True, text=True, timeout=300)
+    assert two.returncode == 0, two.stderr[-2000:]
+    subprocess.run([sys.executable, "-m", "trm_engine.cli", *common, "--run-dir", str(tmp_path / "one")],
+                   check=True, timeout=300)
+    a = read_checkpoint(RunDirectory(tmp_path / "one").latest_checkpoint())
+    b = read_checkpoint(RunDirectory(tmp_path / "two").latest_checkpoint())
+    assert b["world_size"] == 2 and a["step"] == b["step"] == 6
+    for k in a["raw_model"]:  # sums in a different order: equal up to float rounding
+        assert torch.allclose(a["raw_model"][k], b["raw_model"][k], atol=1e-5, rtol=1e-5), k
+    assert torch.equal(a["carry"]["data.inputs"], b["carry"]["data.inputs"])  # the same puzzles in every slot
+    evals = [[json.loads(x) for x in RunDirectory(tmp_path / d).metrics_path.read_text().splitlines()
+              if json.loads(x)["type"] == "eval"] for d in ("one", "two")]
+    assert [e["accuracy"] for e in evals[0]] == pytest.approx([e["accuracy"] for e in evals[1]], abs=1e-6)

@@ -163,31 +163,50 @@ class Trainer:
         self.eval_model: RecursiveModel | None = None
 
     def _open_run_dir(self) -> bool:
-        """Create or reopen the run directory; returns True when a checkpoint was loaded."""
-        rd = self.run_dir
-        if rd is None:
-            return False
+        """Create or reopen the run directory; returns True when a checkpoint was loaded.
+
+        Rank 0 decides (and alone touches the directory); the other ranks receive its decision and the
+        checkpoint contents, so a refusal stops every rank and no rank needs the shared disk to resume.
+        """
+        decision: tuple = ("fresh", None)
         if self.main:
-            rd.acquire()
+            try:
+                decision = ("resume", self._prepare_dir()) if self.run_dir is not None else ("fresh", None)
+            except TrmError as exc:
+                if not self.ctx.enabled:
+                    raise
+                decision = ("error", exc)
+        if self.ctx.enabled:
+            box = [decision]
+            torch.distributed.broadcast_object_list(box, src=0)
+            decision = box[0]
+        if decision[0] == "error":
+            raise decision[1]
+        body = decision[1]
+        if body is None:
+            return False
+        self._load(body)
+        if self.main:
+            self.best_path, self.best_exact = ckpt.read_best(self.run_dir.checkpoints)
+            self.run_dir.truncate_metrics_after(self.step)
+            self.run_dir.create(self.cfg.to_dict())  # the config may now run longer
+        return True
+
+    def _prepare_dir(self) -> dict | None:
+        """Rank 0: take the lock, create the directory or check it can be resumed; the checkpoint to load."""
+        rd = self.run_dir
+        rd.acquire()
         if rd.exists():
             if not self.resume:
                 raise RunError(f"{rd.path} already holds a run; resume it with --resume or choose a new --run-dir")
             saved = RunConfig.from_dict(rd.config(), where=f"{rd.config_path}")
             ckpt.check_config_matches(saved, self.cfg, str(rd.config_path))
             latest = rd.latest_checkpoint()
-            if latest is not None:
-                self._load(latest)
-                self.best_path, self.best_exact = ckpt.read_best(rd.checkpoints)
-                if self.main:
-                    rd.truncate_metrics_after(self.step)
-                    rd.create(self.cfg.to_dict())  # the config may now run longer
-                return True
-            return False
+            return ckpt.load_training_checkpoint(latest, self.cfg) if latest is not None else None
         if self.resume:
             raise RunError(f"{rd.path}: nothing to resume (no run there)")
-        if self.main:
-            rd.create(self.cfg.to_dict())
-        return False
+        rd.create(self.cfg.to_dict())
+        return None
 
     # --------------------------------------------------------------------------------------- loop
     def run(self) -> Iterator[Event]:
@@ -445,8 +464,7 @@ class Trainer:
             c["data." + k] = torch.cat([x.data[k] for x in self.carries])
         return {k: gather_rows(v, self.ctx).detach().cpu() for k, v in c.items()}
 
-    def _load(self, path: Path) -> None:
-        body = ckpt.load_training_checkpoint(path, self.cfg)
+    def _load(self, body: dict) -> None:
         self.model.load_state_dict(body["raw_model"])
         self.optimizer.load_state_dict(body["optimizer"])
         if self.ema is not None:
