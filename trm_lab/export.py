@@ -8,13 +8,13 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QRect, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QImage, QPainter
+from PySide6.QtCore import QRect, QSize
+from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtSvg import QSvgGenerator
 
 from .widgets.grid_paint import GridColors, GridState, layout, paint_grid
 from .widgets.palette import CellPalette
-from .widgets.task_view import parse_key
+from .widgets.task_view import layout_task, paint_task
 
 FORMATS = "PNG image (*.png);;SVG vector image (*.svg)"
 MARGIN = 8
@@ -58,44 +58,8 @@ def export_grid(path: Path, state: GridState, colors: GridColors, cell_px: int =
 
 def export_task(path: Path, grids: dict[str, np.ndarray], palette: CellPalette, colors: GridColors,
                 cell_px: int = 16, show_numbers: bool = False) -> QSize:
-    """Write a task: one row per pair ("Demo 1", ..., "Test 1"), input left, output right."""
-    pairs = sorted({parse_key(k)[:2] for k in grids}, key=lambda p: (p[0] != "train", p[1]))
-    label_w, gap, title_h = 70, 40, 18
-
-    def extent(key: str) -> tuple[int, int]:
-        if key not in grids:
-            return 0, 0
-        h, w = grids[key].shape
-        return h * (cell_px + 1) + 1, w * (cell_px + 1) + 1
-
-    rows, y = [], MARGIN
-    col_w = max([extent(k)[1] for k in grids] + [cell_px])
-    for section, index in pairs:
-        ih, _ = extent(f"{section}/{index}/input")
-        oh, _ = extent(f"{section}/{index}/output")
-        rows.append((section, index, y))
-        y += max(ih, oh, title_h) + gap // 2
-    size = QSize(MARGIN * 2 + label_w + 2 * col_w + gap, y + MARGIN)
-
-    def paint(p: QPainter) -> None:
-        font = QFont()
-        font.setPixelSize(13)
-        p.setFont(font)
-        for section, index, top in rows:
-            p.setPen(colors.text)
-            name = f"{'Demo' if section == 'train' else 'Test'} {index + 1}"
-            p.drawText(QRect(MARGIN, top, label_w, title_h), Qt.AlignmentFlag.AlignLeft, name)
-            for col, side in ((0, "input"), (1, "output")):
-                key = f"{section}/{index}/{side}"
-                if key not in grids:
-                    continue
-                state = GridState(grid=grids[key], palette=palette, show_numbers=show_numbers)
-                x = MARGIN + label_w + col * (col_w + gap)
-                h, w = extent(key)
-                geo = layout(state.shape, QRect(x, top, w, h), None, 1.0, cell_px)
-                paint_grid(p, state, colors, geo.rect, 1.0, geo)
-            p.setPen(colors.text)
-            p.drawText(QRect(MARGIN + label_w + col_w, top, gap, title_h), Qt.AlignmentFlag.AlignCenter, "\u2192")
-
-    _write(path, size, paint, colors.background)
-    return size
+    """Write a task as the task view draws it: one row per pair, input left, output right."""
+    lay = layout_task({k: g.shape for k, g in grids.items()}, cell_px)
+    _write(path, lay.size, lambda p: paint_task(p, grids, lay, palette, colors, 1.0, show_numbers),
+           colors.background)
+    return lay.size

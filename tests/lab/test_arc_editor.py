@@ -41,7 +41,7 @@ def test_paint_fill_resize_copy_transform_and_roundtrip(qtbot, theme, tmp_path, 
     click_cell(qtbot, grid, (0, 4))
     g = editor.doc.grid("train/0/input")
     assert np.diag(g)[:4].tolist() == [2, 2, 2, 2] and g[0, 4] == 8 and g[3, 0] == 0  # fill stopped at the diagonal
-    assert editor.task_view.thumb("train/0/input").grid().tolist() == g.tolist()  # thumbnail follows
+    assert editor.task_view.grid("train/0/input").tolist() == g.tolist()  # the task view follows
 
     # Copy input -> output, then rotate the output.
     editor.copy_button.click()
@@ -52,8 +52,8 @@ def test_paint_fill_resize_copy_transform_and_roundtrip(qtbot, theme, tmp_path, 
     assert editor.doc.undo_stack.undoText() == "Rotate 90\u00b0 left"
 
     # Pick the test input in the task view and paint it.
-    thumb = editor.task_view.thumb("test/0/input")
-    qtbot.mouseClick(thumb, Qt.MouseButton.LeftButton, pos=thumb.rect().center())
+    canvas = editor.task_view.canvas
+    qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=editor.task_view.key_rect("test/0/input").center())
     assert editor.current_key == "test/0/input" and grid.shape == (3, 3)
     qtbot.keyClick(grid, Qt.Key.Key_D)
     qtbot.keyClick(grid, Qt.Key.Key_5)
@@ -88,7 +88,7 @@ def test_pairs_numbers_and_engine_messages(qtbot, theme, dialog_recorder, tmp_pa
     assert "train/1/input" in editor.doc.keys()
 
     editor.numbers_action.trigger()
-    assert editor.grid.show_numbers and editor.task_view.thumb("train/0/input").show_numbers
+    assert editor.grid.show_numbers and editor.task_view.show_numbers
 
     menu_action(window, "Edit", "Solve").trigger()
     assert "no classical ARC solver" in editor.summary.text()

@@ -157,3 +157,29 @@ def test_dataset_entries_decode_mazes_and_arc_tasks(tmp_path):
     assert np.array_equal(grids["test/0/output"], [[0, 2], [2, 0]])
     other = entries["other"].load()
     assert "test/0/input" in other and "test/0/output" not in other
+
+
+def test_import_an_arc_folder_as_a_dataset(qtbot, theme, tmp_path, dialog_recorder):
+    folder = tmp_path / "arc"
+    (folder / "training").mkdir(parents=True)
+    (folder / "evaluation").mkdir()
+    solved = ARC.replace('[[2, 0], [0, 2]]}', '[[2, 0], [0, 2]], "output": [[0, 2], [2, 0]]}')
+    (folder / "training" / "swap.json").write_text(solved)
+    (folder / "evaluation" / "other.json").write_text(ARC)
+    window = make_window(qtbot, theme)
+    panel = window.show_area("puzzles")
+    dialog = BuildDatasetDialog(window.context, panel)
+    qtbot.addWidget(dialog)
+    dialog.kind_box.setCurrentIndex(dialog.kind_box.findData("arc-folder"))
+    assert not dialog.train_box.isEnabled() and dialog.folder_edit.isEnabled()
+    dialog_recorder.open_paths.append(folder)
+    dialog.folder_button.click()
+    dialog.dataset_built.connect(window.open_path)
+    with qtbot.waitSignal(dialog.dataset_built, timeout=30000):
+        dialog.build_button.click()
+    with qtbot.waitSignal(panel.dataset_job.ended, timeout=20000):
+        pass
+    rows = {e.name: e for e in panel.library.visible_entries()}
+    assert set(rows) == {"swap", "other"} and rows["other"].split == "test"
+    assert panel.open_entry(rows["swap"])
+    assert panel.editors["arc"].doc.grid("test/0/output").tolist() == [[0, 2], [2, 0]]

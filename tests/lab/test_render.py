@@ -160,3 +160,29 @@ def test_real_widget_at_scale_factor_2_is_crisp_and_clicks_hit_the_right_cell():
     out = subprocess.run([sys.executable, "-c", HIDPI_SCRIPT], capture_output=True, text=True, timeout=120, env=env)
     assert out.returncode == 0, out.stderr[-3000:]
     assert "crisp at 2x" in out.stdout
+
+
+def test_task_view_paints_every_grid_exactly_and_rings_the_picked_one(qtbot):
+    from trm_lab.widgets.task_view import TaskView
+
+    rng = np.random.default_rng(5)
+    grids = {"train/0/input": rng.integers(0, 10, (3, 4)), "train/0/output": rng.integers(0, 10, (6, 8)),
+             "test/0/input": rng.integers(0, 10, (2, 2))}
+    view = TaskView()
+    qtbot.addWidget(view)
+    view.set_task(grids)
+    view.resize(400, 500)
+    view.select("train/0/output")
+    image = view.canvas.grab().toImage()
+    lay = view._layout
+    for key, grid in grids.items():
+        rect = view.key_rect(key)
+        geo = view._geometries[key]
+        assert rect.contains(geo.rect)
+        for r in range(grid.shape[0]):
+            for c in range(grid.shape[1]):
+                cell = geo.cell_rect(r, c)
+                assert rgb(image, cell.center().x(), cell.center().y()) == ARC_COLORS[grid[r, c]], (key, r, c)
+    ring = view._geometries["train/0/output"].rect
+    assert rgb(image, ring.left() - 2, ring.center().y()) == view.canvas.palette().highlight().color().name().upper()
+    assert "(no output)" not in [t for _, t in lay.titles] and len(lay.missing) == 1  # the test's unknown answer

@@ -166,14 +166,12 @@ class ArcEditor(PuzzleEditor):
         keys = self.doc.keys()
         if not keys:
             return
-        if self.task_view.keys() != keys or any(
-                self.task_view.thumb(k).shape != self.doc.grid(k).shape for k in keys):
+        if self.task_view.keys() != keys:
             self.task_view.set_task(self.doc.grids())
-            self.task_view.set_show_numbers(self.numbers_action.isChecked())
         else:
             for key in keys:
-                if not np.array_equal(self.task_view.thumb(key).grid(), self.doc.grid(key)):
-                    self.task_view.update_grid(key, self.doc.grid(key))
+                if not np.array_equal(self.task_view.grid(key), self.doc.grid(key)):
+                    self.task_view.update_grid(key, self.doc.grid(key).copy())
         if self.current_key not in self.doc:
             self.current_key = keys[0]
         self.task_view.select(self.current_key)

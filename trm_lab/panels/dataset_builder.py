@@ -70,6 +70,7 @@ class BuildDatasetDialog(QDialog):
     def __init__(self, context=None, parent: QWidget | None = None):
         super().__init__(parent)
         self.setWindowTitle("Build dataset")
+        self.setMinimumWidth(520)
         self.context = context
         self.job: Job | None = None
         self.kind_box = QComboBox()
@@ -90,6 +91,14 @@ class BuildDatasetDialog(QDialog):
         self.aug_box.setRange(0, 1000)
         self.aug_box.setValue(10)
         self.folder_edit = QLineEdit()
+        self.folder_edit.setPlaceholderText("a task .json, a folder of them, or one with training/ evaluation/")
+        folder_button = QToolButton()
+        folder_button.setText("\u2026")
+        folder_button.clicked.connect(self._on_folder_browse_clicked)
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(self.folder_edit, 1)
+        folder_row.addWidget(folder_button)
+        self.folder_button = folder_button
         self.path_edit = QLineEdit()
         browse = QToolButton()
         browse.setText("\u2026")
@@ -105,7 +114,7 @@ class BuildDatasetDialog(QDialog):
         form.addRow("Difficulty", self.difficulty_box)
         form.addRow("Maze side", self.side_box)
         form.addRow("ARC augmentations", self.aug_box)
-        form.addRow("ARC task folder", self.folder_edit)
+        form.addRow("ARC task folder", folder_row)
         form.addRow("Seed", self.seed_box)
         form.addRow("Save as", out_row)
         self.form = form
@@ -144,12 +153,17 @@ class BuildDatasetDialog(QDialog):
         arc = kind.startswith("arc")
         for widget, show in ((self.train_box, not arc), (self.test_box, not arc), (self.difficulty_box, not arc),
                              (self.side_box, kind == "maze"), (self.aug_box, arc),
-                             (self.folder_edit, kind == "arc-folder")):
+                             (self.folder_edit, kind == "arc-folder"), (self.folder_button, kind == "arc-folder")):
             widget.setEnabled(show)
         name = f"{kind}-{self.train_box.value()}-{self.test_box.value()}-seed{self.seed_box.value()}.h5"
         if arc:
             name = f"{kind}-seed{self.seed_box.value()}.h5"
         self.path_edit.setText(str(settings.locations().datasets / name))
+
+    def _on_folder_browse_clicked(self) -> None:
+        path = dialogs.ask_directory(self, "ARC tasks folder", Path(self.folder_edit.text() or Path.home()))
+        if path is not None:
+            self.folder_edit.setText(str(path))
 
     def _on_browse_clicked(self) -> None:
         path = dialogs.ask_save_path(self, "Save dataset as", "Datasets (*.h5)", Path(self.path_edit.text()))

@@ -105,6 +105,22 @@ class GridGeometry:
         return QRect(self.xs[c], self.ys[r], self.cell, self.cell)
 
     @cached_property
+    def gap_rects(self) -> list[tuple[QRect, bool]]:
+        """The lines: every gap between (and around) the cells as (rect, is_box_line)."""
+        out = []
+        box_r, box_c = self.box or (0, 0)
+        r = self.rect
+        edges = [r.x()] + [x + self.cell for x in self.xs]
+        for i, x in enumerate(self.xs + (r.x() + r.width(),)):
+            if x > edges[i]:
+                out.append((QRect(edges[i], r.y(), x - edges[i], r.height()), bool(box_c) and i % box_c == 0))
+        edges = [r.y()] + [y + self.cell for y in self.ys]
+        for i, y in enumerate(self.ys + (r.y() + r.height(),)):
+            if y > edges[i]:
+                out.append((QRect(r.x(), edges[i], r.width(), y - edges[i]), bool(box_r) and i % box_r == 0))
+        return sorted(out, key=lambda item: item[1])  # box lines last, over the thin ones
+
+    @cached_property
     def rects(self) -> list[QRect]:
         """Every cell's rectangle, row-major; built once per geometry (making QRects is the slow part)."""
         return [QRect(x, y, self.cell, self.cell) for y in self.ys for x in self.xs]
@@ -167,11 +183,9 @@ def paint_grid(painter: QPainter, state: GridState, colors: GridColors, area: QR
     geo = geometry or layout(state.shape, area, state.box, scale)
     painter.save()
     painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
-    # Lines are the background showing through the gaps between cells; box lines are wider gaps.
-    painter.fillRect(geo.rect, colors.line)
-    if geo.box:
-        _paint_box_lines(painter, geo, colors.box_line)
     _paint_fills(painter, state, colors, geo)
+    for rect, is_box in geo.gap_rects:  # lines cover the gaps between cells; box lines are wider gaps
+        painter.fillRect(rect, colors.box_line if is_box else colors.line)
     _paint_masks(painter, state, colors, geo)
     _paint_text(painter, state, colors, geo, scale)
     _paint_decorations(painter, state, colors, geo, scale)
@@ -185,26 +199,23 @@ def _cells(mask: np.ndarray | None) -> list[tuple[int, int]]:
     return [(int(r), int(c)) for r, c in zip(*np.nonzero(mask))]
 
 
-def _paint_box_lines(painter: QPainter, geo: GridGeometry, color: QColor) -> None:
-    """Fill the wide gaps at box boundaries (and the outer border) with the box-line colour."""
-    bh, bw = geo.box
-    rect, w, cell = geo.rect, geo.box_line, geo.cell
-    for i in range(0, geo.cols + 1, bw):
-        x = geo.xs[i] - w if i < geo.cols else geo.xs[-1] + cell
-        painter.fillRect(QRect(x, rect.y(), w, rect.height()), color)
-    for i in range(0, geo.rows + 1, bh):
-        y = geo.ys[i] - w if i < geo.rows else geo.ys[-1] + cell
-        painter.fillRect(QRect(rect.x(), y, rect.width(), w), color)
-
-
 def _paint_fills(painter: QPainter, state: GridState, colors: GridColors, geo: GridGeometry) -> None:
-    """One drawRects call per value present (the whole grid in about ten calls)."""
+    """The commonest value floods the grid in one fill (ARC backgrounds, blank Sudoku cells); every
+    other value is one drawRects call over its cells."""
     flat, rects = state.grid.ravel(), geo.rects
+    values, counts = np.unique(flat, return_counts=True)
+    background = int(values[int(np.argmax(counts))])
+
+    def color(value: int) -> QColor:
+        fill = state.palette.fill(value)
+        return QColor(fill) if fill else colors.cell
+
+    painter.fillRect(geo.rect, color(background))
     painter.setPen(Qt.PenStyle.NoPen)
-    for value in np.unique(flat):
-        fill = state.palette.fill(int(value))
-        painter.setBrush(QColor(fill) if fill else colors.cell)
-        painter.drawRects([rects[i] for i in np.flatnonzero(flat == value).tolist()])
+    for value in values.tolist():
+        if value != background:
+            painter.setBrush(color(value))
+            painter.drawRects([rects[i] for i in np.flatnonzero(flat == value).tolist()])
     painter.setBrush(Qt.BrushStyle.NoBrush)
 
 
