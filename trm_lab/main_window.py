@@ -58,7 +58,10 @@ def icon(name: str) -> QIcon:
 
 
 def progress_of(event: object) -> tuple[int, int, str] | None:
-    """(done, total, text) from an engine progress event, if it carries them."""
+    """(done, total, text) from a progress event: an object with done/total (and message), or a
+    (done, total) tuple from a progress callback."""
+    if isinstance(event, tuple) and len(event) == 2 and all(isinstance(v, int) for v in event):
+        return event[0], event[1], ""
     done = getattr(event, "done", None)
     total = getattr(event, "total", None)
     if isinstance(done, int) and isinstance(total, int) and total > 0:
@@ -124,6 +127,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.progress)
         self.progress.cancel_clicked.connect(self._on_progress_cancel_clicked)
         self._tracked: Job | None = None
+        self._tracked_label = ""
 
         for spec in self.specs:
             self._add_panel(spec)
@@ -330,19 +334,20 @@ class MainWindow(QMainWindow):
 
     # ---- jobs -------------------------------------------------------------------------------------
     def track_job(self, job: Job, label: str) -> None:
-        self._tracked = job
+        """Show `job` in the status bar until it ends (the latest tracked job wins the indicator)."""
+        self._tracked, self._tracked_label = job, label
         self.progress.set_busy(label)
-        job.progressed.connect(lambda event: self._on_tracked_job_progressed(job, label, event))
-        job.ended.connect(lambda: self._on_tracked_job_ended(job))
+        job.progressed.connect(self._on_tracked_job_progressed)  # bound slots: dropped with the window
+        job.ended.connect(self._on_tracked_job_ended)
 
-    def _on_tracked_job_progressed(self, job: Job, label: str, event: object) -> None:
+    def _on_tracked_job_progressed(self, event: object) -> None:
         progress = progress_of(event)
-        if job is self._tracked and progress is not None:
+        if self.sender() is self._tracked and progress is not None:
             done, total, text = progress
-            self.progress.set_progress(done, total, f"{label}: {text or f'{done}/{total}'}")
+            self.progress.set_progress(done, total, f"{self._tracked_label}: {text or f'{done}/{total}'}")
 
-    def _on_tracked_job_ended(self, job: Job) -> None:
-        if job is self._tracked:
+    def _on_tracked_job_ended(self) -> None:
+        if self.sender() is self._tracked:
             self._tracked = None
             self.progress.clear()
 

@@ -140,3 +140,17 @@ def test_close_is_refused_while_a_panel_has_unsaved_work(qtbot, theme):
     assert not window.close()
     window.panels["fake"].allow_close = True
     assert window.close()
+
+
+def test_puzzle_splitters_and_tab_persist(qtbot, theme):
+    window = mw.MainWindow(theme)
+    qtbot.addWidget(window)
+    panel = window.panels["puzzles"]
+    panel.splitter.setSizes([300, 700])
+    panel.tabs.setCurrentIndex(2)
+    sizes = panel.splitter.sizes()
+    window.close()
+    again = mw.MainWindow(theme)
+    qtbot.addWidget(again)
+    assert again.panels["puzzles"].splitter.sizes() == sizes
+    assert again.panels["puzzles"].tabs.currentIndex() == 2
