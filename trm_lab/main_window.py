@@ -8,8 +8,8 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSize, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence, QUndoGroup, QUndoStack
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoGroup, QUndoStack
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QListWidget,
@@ -21,10 +21,10 @@ from PySide6.QtWidgets import (
 )
 
 from . import dialogs, settings
-from .panel import FileKind, Panel, PanelSpec
-from .theme import THEMES, ThemeManager
+from .panel import AppContext, FileKind, Panel, PanelSpec
+from .theme import THEMES, ThemeManager, icon
 from .widgets.progress import ProgressIndicator
-from .workers import Job, cancel_all, running_jobs
+from .workers import Job, cancel_all, progress_of, running_jobs
 
 # Modules that define an area as `PANEL = PanelSpec(...)`; a module that does not exist yet is skipped,
 # so the sidebar shows only the areas that exist.
@@ -47,52 +47,6 @@ def available_panels() -> list[PanelSpec]:
             raise
         specs.append(module.PANEL)
     return sorted(specs, key=lambda s: s.order)
-
-
-def icon(name: str) -> QIcon:
-    path = Path(__file__).resolve().parent.parent / "resources" / "icons" / f"{name}.svg"
-    if not path.exists():
-        from importlib import resources
-        path = Path(str(resources.files("trm_resources") / "icons" / f"{name}.svg"))
-    return QIcon(str(path)) if path.exists() else QIcon()
-
-
-def progress_of(event: object) -> tuple[int, int, str] | None:
-    """(done, total, text) from a progress event: an object with done/total (and message), or a
-    (done, total) tuple from a progress callback."""
-    if isinstance(event, tuple) and len(event) == 2 and all(isinstance(v, int) for v in event):
-        return event[0], event[1], ""
-    done = getattr(event, "done", None)
-    total = getattr(event, "total", None)
-    if isinstance(done, int) and isinstance(total, int) and total > 0:
-        return done, total, str(getattr(event, "message", "") or "")
-    return None
-
-
-class AppContext(QObject):
-    """What panels may use of the application: theme, recent files, status bar, jobs, opening files."""
-
-    file_opened = Signal(Path)
-
-    def __init__(self, window: MainWindow, theme: ThemeManager):
-        super().__init__(window)
-        self._window = window
-        self.theme = theme
-        self.recent = settings.RecentFiles()
-
-    def show_status(self, text: str, msecs: int = 5000) -> None:
-        self._window.statusBar().showMessage(text, msecs)
-
-    def track_job(self, job: Job, label: str) -> None:
-        """Show `job` in the status bar (progress, cancel) until it ends."""
-        self._window.track_job(job, label)
-
-    def open_path(self, path: Path) -> bool:
-        return self._window.open_path(path)
-
-    def add_recent(self, path: Path) -> None:
-        self.recent.add(path)
-        self._window.refresh_recent_menu()
 
 
 class MainWindow(QMainWindow):

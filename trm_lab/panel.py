@@ -18,12 +18,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSettings, Signal
+from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtGui import QAction, QUndoStack
 from PySide6.QtWidgets import QWidget
 
+from .settings import RecentFiles
+
 if TYPE_CHECKING:
-    from .main_window import AppContext
+    from .main_window import MainWindow
+    from .theme import ThemeManager
+    from .workers import Job
 
 
 @dataclass(frozen=True)
@@ -95,3 +99,29 @@ class Panel(QWidget):
 
     def restore_state(self, store: QSettings) -> None:
         pass
+
+
+class AppContext(QObject):
+    """What panels may use of the application: theme, recent files, status bar, jobs, opening files."""
+
+    file_opened = Signal(Path)
+
+    def __init__(self, window: MainWindow, theme: ThemeManager):
+        super().__init__(window)
+        self._window = window
+        self.theme = theme
+        self.recent = RecentFiles()
+
+    def show_status(self, text: str, msecs: int = 5000) -> None:
+        self._window.statusBar().showMessage(text, msecs)
+
+    def track_job(self, job: Job, label: str) -> None:
+        """Show `job` in the status bar (progress, cancel) until it ends."""
+        self._window.track_job(job, label)
+
+    def open_path(self, path: Path) -> bool:
+        return self._window.open_path(path)
+
+    def add_recent(self, path: Path) -> None:
+        self.recent.add(path)
+        self._window.refresh_recent_menu()

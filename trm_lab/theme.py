@@ -5,8 +5,10 @@ along; code that needs the scheme by name (plots) listens to ThemeManager.theme_
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QColor, QIcon, QPalette
 from PySide6.QtWidgets import QApplication, QStyleFactory
 
 THEMES = ("system", "light", "dark")
@@ -91,3 +93,11 @@ class ThemeManager(QObject):
     def _on_style_hints_color_scheme_changed(self, _scheme) -> None:
         if self._theme == "system":
             self._apply()
+
+
+def icon(name: str) -> QIcon:
+    path = Path(__file__).resolve().parent.parent / "resources" / "icons" / f"{name}.svg"
+    if not path.exists():
+        from importlib import resources
+        path = Path(str(resources.files("trm_resources") / "icons" / f"{name}.svg"))
+    return QIcon(str(path)) if path.exists() else QIcon()

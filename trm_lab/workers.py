@@ -266,6 +266,18 @@ class Job(QObject):
         _ALIVE.discard(self)
 
 
+def progress_of(event: object) -> tuple[int, int, str] | None:
+    """(done, total, text) from a progress event: an object with done/total (and message), or a
+    (done, total) tuple from a progress callback."""
+    if isinstance(event, tuple) and len(event) == 2 and all(isinstance(v, int) for v in event):
+        return event[0], event[1], ""
+    done = getattr(event, "done", None)
+    total = getattr(event, "total", None)
+    if isinstance(done, int) and isinstance(total, int) and total > 0:
+        return done, total, str(getattr(event, "message", "") or "")
+    return None
+
+
 def running_jobs(include_background: bool = False) -> list[Job]:
     """Jobs started and not yet over (for 'quit while running?' and shutdown)."""
     return [job for job in _ALIVE if job.is_running and (include_background or not job.background)]

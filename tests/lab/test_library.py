@@ -37,11 +37,13 @@ def test_saved_puzzles_listed_filtered_and_opened(qtbot, theme):
         ("classic", "sudoku", (9, 9), "saved"), ("small", "maze", (5, 5), "saved"), ("swap", "arc", (2, 2), "saved")}
     assert next(e for e in mine if e.name == "classic").difficulty == "30 givens"
 
+    library.split_box.setCurrentIndex(library.split_box.findData("saved"))
     library.family_box.setCurrentIndex(library.family_box.findData("maze"))
     assert [e.name for e in library.visible_entries()] == ["small"]
     library.family_box.setCurrentIndex(0)
     qtbot.keyClicks(library.search, "swa")
     assert [e.name for e in library.visible_entries()] == ["swap"]
+    library.split_box.setCurrentIndex(0)
 
     library.view.setFocus()
     library.view.setCurrentIndex(library.proxy.index(0, 0))
