@@ -77,6 +77,8 @@ def test_arc_encode_decode_roundtrip_with_translation(grid, data):
     assert (arc.decode(arc.encode(grid)) == grid).all()
     canvas = tokens.reshape(30, 30)
     assert (canvas[r0:r0 + h, c0:c0 + w] - 2 == grid).all()
+    back, offset = arc.locate(tokens)  # the translation's inverse
+    assert offset == (r0, c0) and (back == grid).all()
     assert (canvas == 1).sum() == (w if r0 + h < 30 else 0) + (h if c0 + w < 30 else 0)
 
 

@@ -17,8 +17,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 from ..errors import DataError
 from ..puzzles.generate import MazeSettings, SudokuSettings
 
@@ -229,43 +227,10 @@ def _print(args, result: dict, text: str) -> None:
     print_json(result) if args.json else print(text)
 
 
-def dataset_info(path: Path) -> dict:
-    """What `trm data info` reports (also handy for the GUI's dataset library)."""
+def _info(args) -> int:
     from .dataset import PuzzleDataset
 
-    ds = PuzzleDataset.open(path)
-    splits = {}
-    for name in ds.splits:
-        s = ds[name]
-        entry = {"examples": s.num_examples, "puzzles": s.num_puzzles, "groups": s.num_groups,
-                 "mean_puzzle_examples": round(s.mean_puzzle_examples, 4)}
-        if s.ratings is not None and s.num_puzzles:
-            r = np.asarray(s.ratings)
-            entry["ratings"] = {"min": int(r.min()), "max": int(r.max()), "mean": round(float(r.mean()), 3),
-                                "histogram": _histogram(r)}
-        splits[name] = entry
-    meta = ds.metadata
-    return {"path": str(path), "size_bytes": Path(path).stat().st_size, "family": ds.family,
-            "family_options": ds.family_options, "vocab_size": ds.vocab_size, "seq_len": ds.seq_len,
-            "num_puzzle_identifiers": ds.num_puzzle_identifiers, "augmentation": ds.augmentation,
-            "augmentations_per_task": ds.num_augmentations, "tasks": len(ds.tasks or []),
-            "splits": splits, "source": meta.get("source"), "seed": meta.get("seed"), "metadata": meta}
-
-
-def _histogram(values: np.ndarray) -> list[list[int]]:
-    """[lo, hi, count] bins: powers of two for skewed ratings, ten even bins otherwise."""
-    lo, hi = int(values.min()), int(values.max())
-    if lo == 0 and hi > 16:
-        edges = [0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]
-        edges = [e for e in edges if e <= hi] + [hi + 1]
-    else:
-        edges = sorted(set(np.linspace(lo, hi + 1, min(10, hi - lo + 1) + 1).astype(int).tolist()))
-    counts, _ = np.histogram(values, bins=edges)
-    return [[int(a), int(b) - 1, int(c)] for a, b, c in zip(edges[:-1], edges[1:], counts)]
-
-
-def _info(args) -> int:
-    info = dataset_info(args.file)
+    info = PuzzleDataset.open(args.file).summary()
     if args.json:
         from ..cli import print_json
 

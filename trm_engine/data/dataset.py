@@ -161,6 +161,26 @@ class PuzzleDataset:
                                            or self.aug_counts is None):
             raise DataError(f"{where}: ARC augmentation needs tasks, aug_specs and aug_counts")
 
+    def summary(self) -> dict:
+        """Counts, layout, rating histograms and provenance (`trm data info`, the GUI's library)."""
+        splits = {}
+        for name, s in self.split_data.items():
+            entry = {"examples": s.num_examples, "puzzles": s.num_puzzles, "groups": s.num_groups,
+                     "mean_puzzle_examples": round(s.mean_puzzle_examples, 4)}
+            if s.ratings is not None and s.num_puzzles:
+                r = np.asarray(s.ratings)
+                entry["ratings"] = {"min": int(r.min()), "max": int(r.max()),
+                                    "mean": round(float(r.mean()), 3), "histogram": _histogram(r)}
+            splits[name] = entry
+        meta = self.metadata
+        return {"path": str(self.path) if self.path else None,
+                "size_bytes": self.path.stat().st_size if self.path and self.path.is_file() else None,
+                "family": self.family, "family_options": self.family_options, "vocab_size": self.vocab_size,
+                "seq_len": self.seq_len, "num_puzzle_identifiers": self.num_puzzle_identifiers,
+                "augmentation": self.augmentation, "augmentations_per_task": self.num_augmentations,
+                "tasks": len(self.tasks or []), "splits": splits, "source": meta.get("source"),
+                "seed": meta.get("seed"), "metadata": meta}
+
     # -- files -----------------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
         """Write the dataset atomically (temporary file in the same directory, then rename)."""
@@ -256,6 +276,17 @@ def _array(dset, path: Path, file_size: int) -> np.ndarray:
                             f"the file has {file_size})")
         return np.memmap(path, dtype=dset.dtype, mode="r", offset=offset, shape=dset.shape)
     return dset[()]
+
+
+def _histogram(values: np.ndarray) -> list[list[int]]:
+    """[lo, hi, count] bins: powers of two for skewed ratings from 0, else up to ten even bins."""
+    lo, hi = int(values.min()), int(values.max())
+    if lo == 0 and hi > 16:
+        edges = [e for e in (0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024) if e <= hi] + [hi + 1]
+    else:
+        edges = sorted(set(np.linspace(lo, hi + 1, min(10, hi - lo + 1) + 1).astype(int).tolist()))
+    counts, _ = np.histogram(values, bins=edges)
+    return [[int(a), int(b) - 1, int(c)] for a, b, c in zip(edges[:-1], edges[1:], counts)]
 
 
 def _json_default(obj):

@@ -245,6 +245,22 @@ class ArcFamily(Family):
         cols = int(width[rows - 1]) if rows else 0
         return canvas[:rows, :cols] - 2
 
+    def locate(self, tokens: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
+        """Undo a translation: (grid, offset) of a canvas whose grid may sit anywhere (train-split
+        rows are translated). The offset is the first row and column holding a colour token; the grid
+        is then read with the crop rule, so locate(encode(g, offset)) == (g, offset)."""
+        t = np.asarray(tokens).reshape(-1).astype(np.int64)
+        if t.size != self.canvas * self.canvas:
+            raise PuzzleError(f"arc: expected {self.canvas * self.canvas} tokens, got {t.size}")
+        canvas = t.reshape(self.canvas, self.canvas)
+        colour = (canvas >= 2) & (canvas <= 11)
+        if not colour.any():
+            return np.zeros((0, 0), np.int64), (0, 0)
+        r0, c0 = int(np.argmax(colour.any(axis=1))), int(np.argmax(colour.any(axis=0)))
+        shifted = np.zeros_like(canvas)
+        shifted[:self.canvas - r0, :self.canvas - c0] = canvas[r0:, c0:]
+        return self.decode(shifted), (r0, c0)
+
     def parse(self, text: str, source: str = "<string>") -> np.ndarray:
         """A grid as JSON (`[[0,1],[2,3]]`) or as lines of digits (`01\\n23`)."""
         text = str(text).strip()
