@@ -28,3 +28,14 @@ def tiny_run_config(data_path, *overrides: str) -> RunConfig:
             "global_batch_size=8", "steps=6", "log_interval=2", "eval_interval=3", "lr_warmup_steps=2",
             f"data.path={data_path}"]
     return apply_overrides(load_preset("sudoku4-mlp-lab"), base + list(overrides))
+
+
+@pytest.fixture(scope="session")
+def tiny_run(sudoku4_path, tmp_path_factory):
+    """A finished 6-step run on the 4x4 set (its directory)."""
+    from trm_engine.train.trainer import Trainer
+
+    run_dir = tmp_path_factory.mktemp("runs") / "tiny"
+    for _ in Trainer(tiny_run_config(sudoku4_path, "probe_traces=2"), run_dir).run():
+        pass
+    return run_dir

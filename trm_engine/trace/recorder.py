@@ -1,0 +1,134 @@
+"""Turning the model's intermediate states into inspectable records (the logit lens of TRM, paper Fig. 6).
+
+The model calls a recorder with every y and z it computes (model/trm.py). `StateRecorder` decodes each
+through lm_head as the paper does for both variables, and keeps small per-state facts: the argmax
+grid, per-cell confidence, cells changed since the previous state of the same variable, RMS norm and
+RMS step-to-step distance, correctness against the solution when known, and (at level "full") the
+state itself. Records are plain numpy, ready for a viewer thread or the trace file.
+
+Levels: "step" keeps the last z and the last y of each supervision step; "inner" keeps every update
+(T(n+1) per step); "full" is "inner" plus the (L, D) tensors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from ..model.trm import RecursiveModel
+
+LEVELS = ("step", "inner", "full")
+
+
+@dataclass
+class StateRecord:
+    """One recorded state, in recursion order."""
+
+    index: int  # position in the trace
+    sup_step: int  # supervision step, from 1
+    cycle: int  # 0..T-1
+    inner: int  # 0..n-1 for z-updates, n for the y-update
+    kind: str  # "z" or "y"
+    tokens: np.ndarray  # (seq_len,) uint8 argmax of lm_head(state)
+    confidence: np.ndarray  # (seq_len,) float16 max softmax probability
+    changed: int  # cells whose argmax differs from the previous state of the same kind
+    norm: float  # RMS of the state over puzzle positions
+    delta: float  # RMS distance to the previous state of the same kind (0 for the first)
+    cell_accuracy: float = float("nan")  # against the solution, NaN when unknown
+    exact: bool = False
+    state: np.ndarray | None = None  # (L, D) float16 at level "full"
+    features: np.ndarray | None = field(default=None, repr=False)  # (seq_len, D) for the projection fit
+    projection: np.ndarray | None = None  # (seq_len, 3) float16, filled by Trace.fit_projection()
+
+    @property
+    def name(self) -> str:
+        """A stable name, TransformerLens style: step3.cycle1.z2 / step3.cycle2.y."""
+        tail = "y" if self.kind == "y" else f"z{self.inner}"
+        return f"step{self.sup_step}.cycle{self.cycle}.{tail}"
+
+
+class StateRecorder:
+    """The recorder for ONE puzzle (row `row` of the batch); call `records` to collect what it kept."""
+
+    def __init__(self, model: RecursiveModel, level: str = "inner", labels: np.ndarray | None = None, row: int = 0,
+                 start_index: int = 0, previous: dict[str, StateRecord] | None = None,
+                 previous_states: dict[str, torch.Tensor] | None = None):
+        if level not in LEVELS:
+            raise ValueError(f"level must be one of {LEVELS}")
+        self.model = model
+        self.level = level
+        self.row = row
+        self.labels = None if labels is None else torch.as_tensor(labels.astype(np.int64))
+        self.index = start_index
+        self.previous: dict[str, StateRecord] = dict(previous or {})
+        self.prev_state: dict[str, torch.Tensor] = dict(previous_states or {})
+        self.records: list[StateRecord] = []
+
+    def __call__(self, kind: str, sup_step: int, cycle: int, inner: int, state: torch.Tensor) -> None:
+        cfg = self.model.cfg
+        if self.level == "step":
+            last_z = kind == "z" and inner == cfg.l_cycles - 1 and cycle == cfg.h_cycles - 1
+            last_y = kind == "y" and cycle == cfg.h_cycles - 1
+            if not (last_z or last_y):
+                return
+        self.records.append(self._record(kind, sup_step, cycle, inner, state[self.row].detach()))
+
+    @torch.no_grad()
+    def _record(self, kind: str, sup_step: int, cycle: int, inner: int, s: torch.Tensor) -> StateRecord:
+        P = self.model.cfg.prefix_len
+        puzzle = s[P:].float()  # (seq_len, D)
+        logits = self.model.lm_head(s[P:].to(self.model.compute_dtype)).float()
+        probs = logits.softmax(-1)
+        conf, pred = probs.max(-1)
+        prev = self.previous.get(kind)
+        prev_state = self.prev_state.get(kind)
+        tokens = pred.to(torch.uint8).cpu().numpy()
+        changed = int((tokens != prev.tokens).sum()) if prev is not None else 0
+        delta = float((puzzle - prev_state).pow(2).mean().sqrt()) if prev_state is not None else 0.0
+        rec = StateRecord(
+            index=self.index, sup_step=sup_step, cycle=cycle, inner=inner, kind=kind, tokens=tokens,
+            confidence=conf.to(torch.float16).cpu().numpy(), changed=changed,
+            norm=float(puzzle.pow(2).mean().sqrt()), delta=delta,
+            state=s.to(torch.float16).cpu().numpy() if self.level == "full" else None,
+            features=puzzle.to(torch.float16).cpu().numpy(),
+        )
+        if self.labels is not None:
+            mask = self.labels != -100
+            right = (pred.cpu() == self.labels) & mask
+            rec.cell_accuracy = float(right.sum()) / max(1, int(mask.sum()))
+            rec.exact = bool(int(right.sum()) == int(mask.sum()))
+        self.index += 1
+        self.previous[kind] = rec
+        self.prev_state[kind] = puzzle
+        return rec
+
+    def take(self) -> list[StateRecord]:
+        """The records kept since the last take (for streaming)."""
+        out, self.records = self.records, []
+        return out
+
+
+def fit_projection(records: list[StateRecord]) -> None:
+    """Fit a 3-component PCA on every z state's per-cell vectors and project every state with it.
+
+    The same axes for all states, so colours are comparable along the trace; components are scaled to
+    [0, 1] over the whole trace for display as RGB.
+    """
+    zs = [r.features for r in records if r.kind == "z" and r.features is not None]
+    if not zs:
+        zs = [r.features for r in records if r.features is not None]
+    if not zs:
+        return
+    X = np.concatenate(zs).astype(np.float32)  # (states * seq_len, D)
+    mean = X.mean(0)
+    sample = X if len(X) <= 20000 else X[np.random.default_rng(0).choice(len(X), 20000, replace=False)]
+    _, _, vt = np.linalg.svd(sample - mean, full_matrices=False)
+    axes = vt[:3].T  # (D, 3)
+    projected = [(r.features.astype(np.float32) - mean) @ axes for r in records if r.features is not None]
+    lo = np.min([p.min(0) for p in projected], axis=0)
+    hi = np.max([p.max(0) for p in projected], axis=0)
+    scale = np.where(hi > lo, hi - lo, 1.0)
+    for r, p in zip([r for r in records if r.features is not None], projected):
+        r.projection = ((p - lo) / scale).astype(np.float16)
