@@ -102,3 +102,30 @@ def test_trm_entry_point_prints_no_traceback(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "trm_engine.cli", "data", "info", str(bad)],
                           capture_output=True, text=True)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr and str(bad) in proc.stderr
+
+
+def test_import_arc_folder_and_kaggle_pairs(tmp_path, capsys):
+    task = {"train": [{"input": [[1, 2]], "output": [[2, 1]]}], "test": [{"input": [[3, 4]], "output": [[4, 3]]}]}
+    for part in ("training", "evaluation"):
+        (tmp_path / "data" / part).mkdir(parents=True)
+        for i in range(2):
+            (tmp_path / "data" / part / f"{part[0]}{i}.json").write_text(json.dumps(task))
+    code, text, _ = run(capsys, "data", "import", "arc-json", tmp_path / "data", "--out", tmp_path / "a.h5",
+                        "--augmentations", 2, "--json", "--quiet")
+    assert code == 0 and json.loads(text)["examples"] == {"train": 6, "test": 2}
+    kaggle = tmp_path / "kaggle"
+    kaggle.mkdir()
+    challenges = {"k1": {"train": task["train"], "test": [{"input": [[3, 4]]}]}}
+    (kaggle / "arc-agi_evaluation_challenges.json").write_text(json.dumps(challenges))
+    (kaggle / "arc-agi_evaluation_solutions.json").write_text(json.dumps({"k1": [[[4, 3]]]}))
+    code, text, _ = run(capsys, "data", "import", "arc-kaggle", kaggle, "--out", tmp_path / "k.h5", "--quiet")
+    ds = PuzzleDataset.open(tmp_path / "k.h5")
+    assert code == 0 and ds.tasks == ["k1"] and ds["test"].num_examples == 1
+
+
+def test_bench_data_runs_small(capsys):
+    from trm_engine.data.bench import run_data_bench
+
+    result = run_data_bench(sudoku=5, maze=2, arc=False, cold=False, quiet=True)
+    assert result["sudoku"]["count"] == 5 and result["maze"]["path_steps_min"] > 110
+    assert result["sudoku"]["size_bytes"] > 0 and "warmup_this_process_s" in result
