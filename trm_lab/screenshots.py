@@ -63,7 +63,9 @@ def render(out: Path, theme_name: str = "light") -> list[Path]:
     panel = window.panels["puzzles"]
     written = []
 
-    def shot(name: str) -> None:
+    def shot(name: str, family: str = "") -> None:
+        library = panel.library
+        library.family_box.setCurrentIndex(max(0, library.family_box.findData(family)))
         for _ in range(3):
             app.processEvents()
         path = out / f"{name}.png"
@@ -80,7 +82,7 @@ def render(out: Path, theme_name: str = "light") -> list[Path]:
         panel.library.search.clear()
 
         _prepare_sudoku(panel.show_editor("sudoku"))
-        shot("puzzles-sudoku")
+        shot("puzzles-sudoku", "sudoku")
 
         maze_editor = panel.show_editor("maze")
         from trm_engine.puzzles.generate import MazeSettings, generate_mazes
@@ -88,17 +90,17 @@ def render(out: Path, theme_name: str = "light") -> list[Path]:
         maze_editor.load_grids({"maze": gen.puzzles[0].reshape(20, 20).astype(np.int64)})
         while maze_editor.grid.layer("tint") is None:
             app.processEvents()
-        shot("puzzles-maze")
+        shot("puzzles-maze", "maze")
 
         arc_editor = panel.show_editor("arc")
         arc_editor.load_grids(task_to_grids(_arc_task()))
         arc_editor.select_grid("test/0/output")
         arc_editor.set_show_numbers(False)
-        shot("puzzles-arc")
+        shot("puzzles-arc", "arc")
 
         theme.set_theme("dark" if theme_name == "light" else "light")
         panel.show_editor("sudoku")
-        shot(f"puzzles-sudoku-{theme.scheme}")
+        shot(f"puzzles-sudoku-{theme.scheme}", "sudoku")
         theme.set_theme(theme_name)
 
     for editor in panel.editors.values():
