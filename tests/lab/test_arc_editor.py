@@ -50,6 +50,10 @@ def test_paint_fill_resize_copy_transform_and_roundtrip(qtbot, theme, tmp_path, 
     editor.transform_actions[1].trigger()  # rotate 90 left
     assert editor.doc.grid("train/0/output").tolist() == np.rot90(g).tolist()
     assert editor.doc.undo_stack.undoText() == "Rotate 90\u00b0 left"
+    assert editor.undo_action.isEnabled() and "Rotate 90" in editor.undo_action.toolTip()
+    editor.undo_action.trigger()  # the Undo button beside the palette
+    assert editor.doc.grid("train/0/output").tolist() == g.tolist()
+    editor.redo_action.trigger()
 
     # Pick the test input in the task view and paint it.
     canvas = editor.task_view.canvas

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import shiboken6
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -59,8 +59,14 @@ class PuzzleEditor(QWidget):
 
         self.toolbar = QToolBar()
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        self.undo_action = self.doc.undo_stack.createUndoAction(self, "Undo")
-        self.redo_action = self.doc.undo_stack.createRedoAction(self, "Redo")
+        # Short button texts (the tool row would jump as "Undo Paint" became "Undo Resize to 5x4");
+        # the step being undone is in the tooltip and in Edit > Undo.
+        self.undo_action = QAction("Undo", self, enabled=False, triggered=self.doc.undo_stack.undo)
+        self.redo_action = QAction("Redo", self, enabled=False, triggered=self.doc.undo_stack.redo)
+        stack = self.doc.undo_stack
+        stack.canUndoChanged.connect(self._on_undo_stack_changed)
+        stack.canRedoChanged.connect(self._on_undo_stack_changed)
+        stack.indexChanged.connect(self._on_undo_stack_changed)
         self.check_action = QAction("Check", self, triggered=self.check)
         self.check_action.setToolTip("Check the puzzle with the engine's rules (Ctrl+K)")
         self.solve_action = QAction("Solve", self, triggered=self.solve)
@@ -83,18 +89,20 @@ class PuzzleEditor(QWidget):
 
     # ---- layout helpers for subclasses ------------------------------------------------------------
     def build_layout(self, centre: QWidget, tools: list[QWidget] = ()) -> None:
-        """Toolbar on top; tool row (palette with undo/redo beside it); centre; validation below."""
+        """Toolbar on top; a tool row with undo/redo right beside the palette (its first widget: users
+        miss an undo hidden in a menu, neoneye/ARC-Interactive#37); centre; validation below."""
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.toolbar)
         row = QHBoxLayout()
-        for widget in tools:
-            row.addWidget(widget)
+        buttons = []
         for action in (self.undo_action, self.redo_action):
             button = QToolButton()
             button.setDefaultAction(action)
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-            row.addWidget(button)
+            buttons.append(button)
+        for widget in [*tools[:1], *buttons, *tools[1:]]:
+            row.addWidget(widget)
         row.addStretch(1)
         layout.addLayout(row)
         layout.addWidget(scrollable(centre) if isinstance(centre, GridEditor) else centre, 1)
@@ -222,6 +230,15 @@ class PuzzleEditor(QWidget):
         self.status_posted.emit(f"Exported {path.name}")
         return True
 
+    def _on_undo_stack_changed(self, *_args) -> None:
+        stack = self.doc.undo_stack
+        if not (shiboken6.isValid(stack) and shiboken6.isValid(self.undo_action)):
+            return  # being destroyed
+        self.undo_action.setEnabled(stack.canUndo())
+        self.redo_action.setEnabled(stack.canRedo())
+        self.undo_action.setToolTip(f"Undo {stack.undoText()} (Ctrl+Z)" if stack.canUndo() else "Nothing to undo")
+        self.redo_action.setToolTip(f"Redo {stack.redoText()} (Ctrl+Shift+Z)" if stack.canRedo() else "Nothing to redo")
+
     def _on_undo_stack_clean_changed(self, _clean: bool) -> None:
         if shiboken6.isValid(self.doc.undo_stack):  # not while the stack is being destroyed
             self.title_changed.emit(self.display_name())
@@ -322,8 +339,3 @@ def is_bundled(path: Path) -> bool:
     import trm_resources
     root = Path(trm_resources.__file__).resolve().parent
     return Path(path).resolve().is_relative_to(root)
-
-
-def shortcut(action: QAction, keys: str | QKeySequence.StandardKey) -> QAction:
-    action.setShortcut(QKeySequence(keys))
-    return action
