@@ -74,10 +74,13 @@ def bench_task_view(app, repeats: int) -> dict:
     view.resize(420, 900)
     view.show()
     app.processEvents()
-    # render() paints the view and every child grid (repaint() of the parent may skip opaque children).
+    # The whole task is one canvas widget, so its repaint() is the full task view. render() also
+    # draws the scroll area around it into an image (an upper bound).
     image = QImage(view.size(), QImage.Format.Format_ARGB32_Premultiplied)
-    painted = _timed(lambda: view.render(image), repeats)
-    return painted | {"grids": len(grids), "size": "5 pairs of 30x30 grids, random colours (worst case)"}
+    rendered = _timed(lambda: view.render(image), repeats)
+    painted = _timed(view.canvas.repaint, repeats)
+    return painted | {"render_min_ms": rendered["min_ms"], "render_median_ms": rendered["median_ms"],
+                      "grids": len(grids), "size": "5 pairs of 30x30 grids, random colours (worst case)"}
 
 
 def bench_library(app, theme, repeats: int, folder: Path) -> dict:
@@ -132,6 +135,10 @@ def main(argv: list[str] | None = None) -> int:
         for name, r in results.items():
             print(f"{name:32s} min {r['min_ms']:9.2f} ms  median {r['median_ms']:9.2f} ms  "
                   f"(target <= {targets[name]} ms, {r['repeats']} repeats)")
+            if "render_min_ms" in r:
+                print(f"{'  (render() incl. scroll area)':32s} min {r['render_min_ms']:9.2f} ms  "
+                      f"median {r['render_median_ms']:9.2f} ms")
+        print(f"load average while measuring: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     return 0
 
 

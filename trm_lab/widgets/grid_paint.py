@@ -202,9 +202,11 @@ def _cells(mask: np.ndarray | None) -> list[tuple[int, int]]:
 def _paint_fills(painter: QPainter, state: GridState, colors: GridColors, geo: GridGeometry) -> None:
     """The commonest value floods the grid in one fill (ARC backgrounds, blank Sudoku cells); every
     other value is one drawRects call over its cells."""
-    flat, rects = state.grid.ravel(), geo.rects
-    values, counts = np.unique(flat, return_counts=True)
-    background = int(values[int(np.argmax(counts))])
+    values = state.grid.ravel().tolist()
+    counts: dict[int, list[QRect]] = {}
+    for rect, value in zip(geo.rects, values):
+        counts.setdefault(value, []).append(rect)
+    background = max(counts, key=lambda v: len(counts[v]))
 
     def color(value: int) -> QColor:
         fill = state.palette.fill(value)
@@ -212,10 +214,10 @@ def _paint_fills(painter: QPainter, state: GridState, colors: GridColors, geo: G
 
     painter.fillRect(geo.rect, color(background))
     painter.setPen(Qt.PenStyle.NoPen)
-    for value in values.tolist():
+    for value, rects in counts.items():
         if value != background:
             painter.setBrush(color(value))
-            painter.drawRects([rects[i] for i in np.flatnonzero(flat == value).tolist()])
+            painter.drawRects(rects)
     painter.setBrush(Qt.BrushStyle.NoBrush)
 
 
