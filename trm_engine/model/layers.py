@@ -60,12 +60,16 @@ class SwiGLU(nn.Module):
 
     def __init__(self, dim: int, expansion: float):
         super().__init__()
-        inner = swiglu_width(dim, expansion)
+        self.inner = inner = swiglu_width(dim, expansion)
         self.gate_up = Linear(dim, 2 * inner)
         self.down = Linear(inner, dim)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        gate, up = self.gate_up(x).chunk(2, dim=-1)
+        # Two matmuls on halves of the fused weight instead of chunking one product: the backward then
+        # writes two weight-sized gradients instead of concatenating two activation-sized ones.
+        w = self.gate_up.weight.to(x.dtype)
+        gate = F.linear(x, w[: self.inner])
+        up = F.linear(x, w[self.inner:])
         return self.down(F.silu(gate) * up)
 
 
