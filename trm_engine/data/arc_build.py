@@ -6,7 +6,8 @@ so their puzzle embeddings are learned from the demonstrations; for all other su
 training2, concept) the test pairs go to `train` as well.
 
 Augmentations are not materialised: K specs per task (dihedral + colour permutation keeping 0, drawn
-with a per-task seed and de-duplicated by the content of the augmented task, like the official build)
+with a per-task seed and de-duplicated by the content of the augmented task, like the official build,
+with up to 5K draws)
 are stored in the file, and the sampler applies them on the fly. Puzzle identifier of augmentation k of
 task t: 1 + t * (K+1) + k, with k = 0 the identity. Tasks with symmetric content may have fewer than K
 distinct versions; `aug_counts[t]` says how many, and the unused ids are never drawn.
@@ -14,7 +15,6 @@ distinct versions; `aug_counts[t]` says how many, and the unused ids are never d
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 
 import numpy as np
@@ -32,34 +32,63 @@ DEFAULT_AUGMENTATIONS = 10  # modest for laptops: the embedding table grows with
 
 
 def augmentation_specs(task: ArcTask, count: int, rng: np.random.Generator) -> list[ArcAugment]:
-    """Identity plus up to `count` augmentations whose augmented tasks are all distinct."""
-    content = _TaskContent(task)
-    seen = {content.hash(ArcAugment())}
+    """Identity plus up to `count` augmentations whose augmented tasks are all distinct. Candidates
+    are drawn in one go; the first `count` new ones (in draw order) are kept."""
+    tries = RETRY_FACTOR * count
+    dihedrals = rng.integers(0, 8, tries)
+    colours = np.zeros((tries, 10), np.uint8)
+    colours[:, 1:] = rng.permuted(np.tile(np.arange(1, 10, dtype=np.uint8), (tries, 1)), axis=1)
+    content = TaskContent(task)
+    seen = {content.key(0, np.arange(10, dtype=np.uint8))}
     specs = [ArcAugment()]
-    for _ in range(RETRY_FACTOR * count):
+    for t, cmap in zip(dihedrals.tolist(), colours):
         if len(specs) > count:
             break
-        aug = ArcAugment.random(rng)
-        h = content.hash(aug)
-        if h not in seen:
-            seen.add(h)
-            specs.append(aug)
+        key = content.key(t, cmap)
+        if key not in seen:
+            seen.add(key)
+            specs.append(ArcAugment(t, tuple(cmap.tolist())))
     return specs
 
 
-class _TaskContent:
-    """Hashes of a task's augmented content. Colour maps commute with dihedral transforms, so the
-    8 transformed copies of all grids are computed once and each candidate costs one table lookup."""
+class TaskContent:
+    """A key that is equal for two augmentations exactly when they produce the same augmented task.
+
+    Augmentation (t, c) turns the task's cells into c[D_t(cells)]. Colour maps commute with dihedral
+    transforms, and when D_t(cells) is a relabelling s[D_r(cells)] of an earlier transform r (same
+    shapes; symmetric tasks), the result is (c o s)[D_r(cells)]. So the key is r plus c o s on the
+    colours the task uses: no grid has to be transformed or hashed per candidate, which is what makes
+    the official 1000 augmentations per task affordable."""
 
     def __init__(self, task: ArcTask):
         grids = task.grids()
-        self.cells = [np.concatenate([dihedral(g, t).ravel() for g in grids]) for t in range(8)]
-        self.shapes = [np.array([dihedral_shape(g.shape, t) for g in grids], np.uint8).tobytes()
-                       for t in range(8)]
+        cells = [np.concatenate([dihedral(g, t).ravel() for g in grids]) for t in range(8)]
+        shapes = [[dihedral_shape(g.shape, t) for g in grids] for t in range(8)]
+        self.rep = list(range(8))
+        self.relabel = [np.arange(10, dtype=np.uint8) for _ in range(8)]
+        for t in range(1, 8):
+            for r in range(t):
+                if self.rep[r] == r and shapes[r] == shapes[t]:
+                    s = _relabelling(cells[r], cells[t])
+                    if s is not None:
+                        self.rep[t], self.relabel[t] = r, s
+                        break
+        self.used = {r: np.unique(cells[r]) for r in set(self.rep)}
 
-    def hash(self, aug: ArcAugment) -> bytes:
-        colours = np.asarray(aug.colours, np.uint8)[self.cells[aug.dihedral]]
-        return hashlib.blake2b(self.shapes[aug.dihedral] + colours.tobytes(), digest_size=16).digest()
+    def key(self, t: int, colours: np.ndarray) -> tuple[int, bytes]:
+        r = self.rep[t]
+        return r, colours[self.relabel[t]][self.used[r]].tobytes()
+
+
+def _relabelling(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
+    """The colour bijection s with b == s[a], or None if there is none."""
+    pairs = np.unique(a.astype(np.int64) * 16 + b)
+    src, dst = pairs // 16, pairs % 16
+    if len(np.unique(src)) != len(pairs) or len(np.unique(dst)) != len(pairs):
+        return None
+    s = np.arange(10, dtype=np.uint8)
+    s[src] = dst
+    return s
 
 
 def build_arc(subsets: list[ArcSubset], test_subsets: Iterable[str], augmentations: int = DEFAULT_AUGMENTATIONS,
