@@ -260,9 +260,11 @@ class Job(QObject):
         self.ended.emit()
 
     def _on_thread_finished(self) -> None:
-        if self._worker is not None:
-            self._worker.deleteLater()
-        self._worker = None
+        # QThread.finished is emitted from the thread just before it really ends; destroying the QThread
+        # in that window aborts the process, so wait (microseconds) before letting the job be collected.
+        if self._thread is not None:
+            self._thread.wait()
+        self._worker = None  # Python-owned: collected here (its thread is over, nothing is pending)
         _ALIVE.discard(self)
 
 

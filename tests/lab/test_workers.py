@@ -166,3 +166,19 @@ def test_callback_style_work_reports_and_cancels_at_its_callbacks(qtbot):
     job.progressed.connect(lambda _: job.cancel())
     with qtbot.waitSignal(job.cancelled, timeout=5000):
         job.start()
+
+
+def test_many_short_jobs_end_and_are_collected_safely(qtbot):
+    """QThread.finished arrives just before the thread really ends; a job must not be destroyed in
+    that window (it used to abort the interpreter now and then)."""
+    import gc
+
+    ended = []
+    for i in range(60):
+        job = Job(lambda i=i: i, name=f"short{i}")
+        job.ended.connect(lambda: ended.append(1))
+        job.start()
+        del job
+    qtbot.waitUntil(lambda: len(ended) == 60 and not running_jobs(include_background=True), timeout=20000)
+    qtbot.waitUntil(lambda: not __import__("trm_lab.workers", fromlist=["_ALIVE"])._ALIVE, timeout=20000)
+    gc.collect()
