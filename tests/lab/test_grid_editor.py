@@ -163,3 +163,12 @@ def test_view_layers_are_checked(qtbot):
         editor.set_layer("highlight", np.zeros((2, 2), dtype=bool))
     with pytest.raises(ValueError, match="unknown layer"):
         editor.set_layer("nope", None)
+
+
+def test_select_then_pick_a_colour_fills_the_selection(qtbot):
+    editor, doc = bound_editor(qtbot, np.zeros((4, 4), dtype=int))
+    qtbot.keyClick(editor, Qt.Key.Key_S)
+    drag(qtbot, editor, [(1, 1), (2, 3)])
+    qtbot.keyClick(editor, Qt.Key.Key_6)
+    assert doc.grid("g")[1:3, 1:4].tolist() == [[6, 6, 6], [6, 6, 6]] and doc.grid("g").sum() == 36
+    assert doc.undo_stack.count() == 1

@@ -191,7 +191,7 @@ class ArcEditor(PuzzleEditor):
         self.grid.setFocus()
 
     def _on_palette_value_picked(self, value: int) -> None:
-        self.grid.set_current_value(value)
+        self.grid.pick_value(value)
         self.grid.setFocus()
 
     def set_show_numbers(self, on: bool) -> None:

@@ -181,6 +181,14 @@ class GridEditor(GridView):
         return [self.cursor] if self.cursor is not None else []
 
     # ---- public editing operations (also behind menu actions) -------------------------------------
+    def pick_value(self, value: int) -> None:
+        """Make `value` current; with the select tool and a selection, also fill the selection
+        (the ARC testing interface's "select, then click a colour")."""
+        self._current = int(value)
+        self.value_picked.emit(self._current)
+        if self._tool == "select" and self.selection is not None:
+            self.enter_value(self._current)
+
     def enter_value(self, value: int) -> bool:
         """Write `value` into the selection or cursor cell."""
         label = "Clear" if value == self.clear_value else f"Enter {self.state.palette.label(value) or value}"
@@ -310,8 +318,7 @@ class GridEditor(GridView):
         if self.digit_keys == "pick":
             if digit not in self.key_values:
                 return False
-            self._current = self.key_values[digit]
-            self.value_picked.emit(self._current)
+            self.pick_value(self.key_values[digit])
             return True
         if digit == 0:
             self.delete()
