@@ -50,8 +50,8 @@ def build_window(argv: Sequence[str]):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    window = build_window(sys.argv[1:] if argv is None else argv)
-    return QApplication.instance().exec() if window is not None else 2
+    window = build_window(sys.argv[1:] if argv is None else argv)  # noqa: F841 - kept alive while running
+    return QApplication.instance().exec()
 
 
 if __name__ == "__main__":
