@@ -31,7 +31,10 @@ def open_from_library(qtbot, panel, family: str, name: str):
 
 def check_and_save_and_reopen(qtbot, window, editor, tmp_path, dialog_recorder, suffix):
     menu_action(window, "Edit", "Check Puzzle").trigger()
+    if editor.job is not None:
+        qtbot.waitUntil(lambda: not editor.job.is_running, timeout=20000)
     assert editor.problems == [] and editor.validation.count() == 0
+    assert "problem" not in editor.summary.text()
     saved = tmp_path / f"mine{suffix}"
     dialog_recorder.save_paths.append(saved)  # a bundled example is read-only: Save asks for a name
     menu_action(window, "File", "Save").trigger()

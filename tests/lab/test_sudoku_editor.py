@@ -159,3 +159,34 @@ def test_digit_pad_matches_the_size_and_enters_digits(qtbot, theme):
     assert editor.doc.grid("cells")[2, 3] == 3
     editor.pads[4]._swatches[0].click()  # the blank swatch clears
     assert editor.doc.grid("cells")[2, 3] == 0
+
+
+def test_check_says_whether_the_puzzle_is_proper(qtbot, theme):
+    window = make_window(qtbot, theme)
+    _, editor = sudoku(window)
+    editor.load_grids(grids_for(parse_sudoku(PUZZLE_4, "t")))
+    menu_action(window, "Edit", "Check Puzzle").trigger()
+    qtbot.waitUntil(lambda: "exactly one solution" in editor.summary.text(), timeout=20000)
+    editor.load_grids(grids_for(parse_sudoku("1...\n....\n....\n....", "t")))
+    menu_action(window, "Edit", "Check Puzzle").trigger()
+    qtbot.waitUntil(lambda: editor.validation.count() == 1, timeout=20000)
+    assert editor.validation.item(0).text() == "the puzzle has more than one solution"
+
+
+def test_a_late_solution_never_overwrites_a_changed_puzzle(qtbot, theme, monkeypatch):
+    import threading
+
+    window = make_window(qtbot, theme)
+    _, editor = sudoku(window)
+    editor.load_grids(grids_for(parse_sudoku(PUZZLE_4, "t")))
+    release = threading.Event()
+    solve = editor.family.solve
+    monkeypatch.setattr(editor.family, "solve", lambda grid: (release.wait(10), solve(grid))[1])  # a slow solver
+    editor.solve()
+    job = editor.job
+    click_cell(qtbot, editor.grid, (0, 1))
+    type_keys(qtbot, editor.grid, "2")  # the user edits while the solver runs
+    release.set()
+    qtbot.waitUntil(lambda: not job.is_running, timeout=20000)
+    assert editor.doc.grid("cells")[0].tolist() == [1, 2, 0, 0]
+    assert "result was dropped" in editor.summary.text()

@@ -53,6 +53,9 @@ class PuzzleEditor(QWidget):
         self.doc = GridDocument(parent=self)
         self.path: Path | None = None
         self._job: Job | None = None
+        self._job_done: Callable[[object], None] | None = None
+        self._job_revision: int | None = None
+        self._revision = 0  # counts changes of the puzzle, so late job results can tell
         self.problems: list[Problem] = []
         self.description = ""  # what validate() says about the puzzle ("9x9 Sudoku: 27 givens")
         self.note = ""  # the outcome of the last action (solve, generate), cleared by the next edit
@@ -245,10 +248,12 @@ class PuzzleEditor(QWidget):
 
     # ---- validation: live, after every change (the engine's checks take microseconds) -------------
     def _on_doc_grid_changed(self, _key: str) -> None:
+        self._revision += 1
         self.refresh()
         self.revalidate()
 
     def _on_doc_layout_changed(self) -> None:
+        self._revision += 1
         self.refresh()
         self.revalidate()
 
@@ -293,19 +298,27 @@ class PuzzleEditor(QWidget):
 
     # ---- background work --------------------------------------------------------------------------
     def run_job(self, label: str, fn: Callable, *args, on_finished: Callable[[object], None],
-                **kwargs) -> Job | None:
-        """Run slow engine work off the GUI thread; one job per editor at a time."""
+                stale_ok: bool = False, **kwargs) -> Job | None:
+        """Run slow engine work off the GUI thread; one job per editor at a time. Unless `stale_ok`,
+        the result is dropped if the puzzle changed meanwhile (a solution of the old puzzle must not
+        overwrite the new one)."""
         if self._job is not None and self._job.is_running:
             self.status_posted.emit(f"Still busy: {self._job.name}")
             return None
         job = Job(fn, *args, name=label, **kwargs)
-        job.finished.connect(on_finished)  # bound slots only: Qt drops them if the editor goes first
+        job.finished.connect(self._on_job_finished)  # bound slots only: Qt drops them with the editor
         job.failed.connect(self._on_job_failed)
         job.cancelled.connect(self._on_job_cancelled)
-        self._job = job
+        self._job, self._job_done, self._job_revision = job, on_finished, None if stale_ok else self._revision
         self.job_started.emit(job, label)
         job.start()
         return job
+
+    def _on_job_finished(self, result: object) -> None:
+        if self._job_revision is not None and self._job_revision != self._revision:
+            self.set_note(f"{self._job.name}: the puzzle changed meanwhile, so the result was dropped.")
+            return
+        self._job_done(result)
 
     def _on_job_failed(self, text: str) -> None:
         dialogs.show_error(self, self._job.name if self._job else "Error", text)

@@ -179,6 +179,22 @@ class MazeEditor(PuzzleEditor):
         self.validate()
         self._show_summary()
 
+    def check(self) -> None:
+        """The rules now; then, off the GUI thread, whether S reaches G."""
+        if self.revalidate():
+            self.status_posted.emit(f"{len(self.problems)} problem(s)")
+            return
+        self.run_job("Check maze", self.family.solve, self.maze, on_finished=self._on_check_finished)
+
+    def _on_check_finished(self, result) -> None:
+        if result.count == 0:
+            self.validation.addItem("there is no path from S to G")
+            self.validation.setVisible(True)
+            self.set_note("no path from S to G.")
+        else:
+            several = "several shortest paths" if result.count > 1 else "one shortest path"
+            self.set_note(f"a proper maze: {several} of {result.extra['steps']} steps.")
+
     # ---- solve and generate -----------------------------------------------------------------------
     def solve(self) -> None:
         problems = self.family.validate(self.doc.grid("maze"))
@@ -202,7 +218,7 @@ class MazeEditor(PuzzleEditor):
         min_path = int(DIFFICULTIES[difficulty] * maze_hard_threshold(h, w))
         settings = MazeSettings(height=h, width=w, min_path=min_path)
         self.run_job(f"Generate {difficulty.lower()} maze", generate_mazes, 1, secrets.randbelow(2**31),
-                     settings, on_finished=self._on_generate_finished)
+                     settings, on_finished=self._on_generate_finished, stale_ok=True)
 
     def _on_generate_finished(self, generated) -> None:
         h, w = generated.settings["height"], generated.settings["width"]

@@ -168,6 +168,19 @@ class SudokuEditor(PuzzleEditor):
                 mask[r, c] = True
         self.grid.set_layer("highlight", mask if mask.any() else None)
 
+    def check(self) -> None:
+        """The rules now; then, off the GUI thread, the engine's solver: one solution, none, or several."""
+        if self.revalidate():
+            self.status_posted.emit(f"{len(self.problems)} problem(s)")
+            return
+        self.run_job("Check Sudoku", self.family.check, self.givens, on_finished=self._on_check_finished)
+
+    def _on_check_finished(self, problems: list[Problem]) -> None:
+        for problem in problems:  # "the puzzle has no solution" / "... more than one solution"
+            self.validation.addItem(problem.message)
+        self.validation.setVisible(bool(problems))
+        self.set_note(problems[0].message if problems else "a proper puzzle: exactly one solution.")
+
     # ---- solve and generate -----------------------------------------------------------------------
     def solve(self) -> None:
         problems = self.family.validate(self.givens)
@@ -191,7 +204,7 @@ class SudokuEditor(PuzzleEditor):
         lo, hi = DIFFICULTIES[difficulty] if box == 3 else (0, -1)
         settings = SudokuSettings(box=box, min_rating=lo, max_rating=hi)
         self.run_job(f"Generate {difficulty.lower()} Sudoku", generate_sudoku, 1, secrets.randbelow(2**31),
-                     settings, on_finished=self._on_generate_finished)
+                     settings, on_finished=self._on_generate_finished, stale_ok=True)
 
     def _on_generate_finished(self, generated) -> None:
         n = int(round(generated.puzzles.shape[1] ** 0.5))
