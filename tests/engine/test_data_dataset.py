@@ -51,8 +51,13 @@ def test_maze_build_in_a_bigger_canvas(maze_ds):
 
 def test_save_open_roundtrip_is_atomic(tmp_path, sudoku_ds):
     path = tmp_path / "s.h5"
-    sudoku_ds.save(path)
+    old = os.umask(0o022)
+    try:
+        sudoku_ds.save(path)
+    finally:
+        os.umask(old)
     assert [p.name for p in tmp_path.iterdir()] == ["s.h5"]
+    assert path.stat().st_mode & 0o777 == 0o644  # not the 0600 of a temporary file
     ds = PuzzleDataset.open(path)
     for name in ("train", "test"):
         a, b = sudoku_ds[name], ds[name]

@@ -5,7 +5,7 @@ official code (`<split>/dataset.json`, `<split>/all__*.npy`, `identifiers.json`,
 The official format stores every augmentation, so export materialises them: ARC uses the K specs stored
 per task (ids as in this file; train examples translated like the official build, one per puzzle left
 in place), Sudoku adds `augmentations` random shuffles per training puzzle and mazes up to 7 dihedral
-copies. Arrays are written straight into .npy memory maps group by group, so memory stays small even
+copies. Arrays are streamed into the .npy files group by group, so memory stays small even
 for the official 1000-augmentation ARC set; the folder appears only once complete.
 """
 
@@ -69,38 +69,35 @@ def _write_split(ds, aug: Augmenter, name: str, folder: Path, augmentations, see
     # Every stored puzzle of a group gets the group's augmented versions.
     total_examples = int((group_examples * (extra + 1)).sum())
     total_puzzles = int((puzzles_per_group * (extra + 1)).sum())
-    inputs = np.lib.format.open_memmap(folder / "all__inputs.npy", "w+", np.uint8, (total_examples, ds.seq_len))
-    labels = np.lib.format.open_memmap(folder / "all__labels.npy", "w+", np.uint8, (total_examples, ds.seq_len))
     pids = np.zeros(total_puzzles, np.int32)
     puzzle_indices = np.zeros(total_puzzles + 1, np.int32)
     group_indices = np.zeros(split.num_groups + 1, np.int32)
     rng = np.random.default_rng([seed & 0xFFFFFFFF, zlib.crc32(name.encode())])
     translate = name == "train" and ds.augmentation == "arc"
     ex = pz = 0
-    for lo in range(0, split.num_groups, _CHUNK):
-        for g in range(lo, min(lo + _CHUNK, split.num_groups)):
-            for p in range(split.group_indices[g], split.group_indices[g + 1]):
-                examples = np.arange(split.puzzle_indices[p], split.puzzle_indices[p + 1])
-                base = int(split.puzzle_identifiers[p])
-                versions = int(extra[g]) + 1
-                draws = _group_draws(ds, aug, rng, base, versions - 1)
-                rows = np.tile(examples, versions)
-                slot = np.repeat(np.arange(versions), len(examples))
-                offsets = aug.translations(rng, split, rows, slot, draws) if translate else None
-                x, y = aug.apply(split, rows, draws, slot, offsets)
-                inputs[ex:ex + len(rows)] = x
-                labels[ex:ex + len(rows)] = y
-                for k in range(versions):
-                    pids[pz] = base + (k if ds.augmentation == "arc" else 0)
-                    pz += 1
-                    puzzle_indices[pz] = ex + (k + 1) * len(examples)
-                ex += len(rows)
-            group_indices[g + 1] = pz
-        if progress is not None:
-            progress(min(lo + _CHUNK, split.num_groups), split.num_groups)
-    inputs.flush()
-    labels.flush()
-    del inputs, labels
+    with _NpyWriter(folder / "all__inputs.npy", (total_examples, ds.seq_len)) as inputs, \
+            _NpyWriter(folder / "all__labels.npy", (total_examples, ds.seq_len)) as labels:
+        for lo in range(0, split.num_groups, _CHUNK):
+            for g in range(lo, min(lo + _CHUNK, split.num_groups)):
+                for p in range(split.group_indices[g], split.group_indices[g + 1]):
+                    examples = np.arange(split.puzzle_indices[p], split.puzzle_indices[p + 1])
+                    base = int(split.puzzle_identifiers[p])
+                    versions = int(extra[g]) + 1
+                    draws = _group_draws(ds, aug, rng, base, versions - 1)
+                    rows = np.tile(examples, versions)
+                    slot = np.repeat(np.arange(versions), len(examples))
+                    offsets = aug.translations(rng, split, rows, slot, draws) if translate else None
+                    x, y = aug.apply(split, rows, draws, slot, offsets)
+                    inputs.write(x)
+                    labels.write(y)
+                    for k in range(versions):
+                        pids[pz] = base + (k if ds.augmentation == "arc" else 0)
+                        pz += 1
+                        puzzle_indices[pz] = ex + (k + 1) * len(examples)
+                    ex += len(rows)
+                group_indices[g + 1] = pz
+            if progress is not None:
+                progress(min(lo + _CHUNK, split.num_groups), split.num_groups)
     for key, value in (("puzzle_identifiers", pids), ("puzzle_indices", puzzle_indices),
                        ("group_indices", group_indices)):
         np.save(folder / f"all__{key}.npy", value)
@@ -109,6 +106,30 @@ def _write_split(ds, aug: Augmenter, name: str, folder: Path, augmentations, see
             "total_groups": split.num_groups, "mean_puzzle_examples": total_examples / max(total_puzzles, 1),
             "total_puzzles": total_puzzles, "sets": ["all"]}
     (folder / "dataset.json").write_text(json.dumps(meta))
+
+
+class _NpyWriter:
+    """Appends uint8 rows to a .npy file whose shape is known up front (plain buffered writes: a
+    memory map would count gigabytes of dirty pages against the process)."""
+
+    def __init__(self, path: Path, shape: tuple[int, int]):
+        self.path, self.shape, self.written = path, shape, 0
+
+    def __enter__(self) -> _NpyWriter:
+        self.file = open(self.path, "wb")  # noqa: SIM115 - closed in __exit__
+        np.lib.format.write_array_header_2_0(self.file, {"descr": "|u1", "fortran_order": False,
+                                                         "shape": self.shape})
+        return self
+
+    def write(self, rows: np.ndarray) -> None:
+        data = np.ascontiguousarray(rows, np.uint8)
+        self.file.write(data.tobytes())
+        self.written += data.size
+
+    def __exit__(self, kind, value, tb) -> None:
+        self.file.close()
+        if kind is None and self.written != self.shape[0] * self.shape[1]:
+            raise DataError(f"{self.path}: wrote {self.written} tokens, planned {self.shape}")
 
 
 def _group_draws(ds, aug: Augmenter, rng, base_id: int, extra: int) -> Draws:

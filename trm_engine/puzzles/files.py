@@ -33,6 +33,7 @@ def atomic_output(path: str | Path, error: type[TrmError] = TrmError) -> Iterato
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600 files; outputs get the usual mode
         os.replace(tmp_path, path)
     except OSError as exc:
         raise error(f"{path}: write failed ({exc.strerror or exc})") from None
@@ -53,6 +54,7 @@ def atomic_directory(path: str | Path, error: type[TrmError] = TrmError) -> Iter
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent))
     try:
         yield tmp
+        os.chmod(tmp, 0o777 & ~_umask())
         if path.exists():
             path.rmdir()
         os.replace(tmp, path)
@@ -60,6 +62,12 @@ def atomic_directory(path: str | Path, error: type[TrmError] = TrmError) -> Iter
         raise error(f"{path}: write failed ({exc.strerror or exc})") from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)  # reading the umask means setting it; put it straight back
+    os.umask(mask)
+    return mask
 
 
 def atomic_write_text(path: str | Path, text: str, error: type[TrmError] = TrmError) -> None:
