@@ -50,7 +50,7 @@ class SudokuEditor(PuzzleEditor):
         self.grid = GridEditor(np.zeros((9, 9), dtype=np.int64), digit_palette(9), digit_keys="enter")
         self.grid.setObjectName("sudoku_grid")
         self.grid.toggle_clear = False
-        self.pads = {n: PaletteBar(digit_palette(n)) for n in (9, 4)}  # a digit pad per size
+        self.pads = {n: PaletteBar(digit_palette(n), show_current=False) for n in (9, 4)}  # a digit pad per size
         for pad in self.pads.values():
             pad.setToolTip("Click a digit to enter it into the selected cells (\u00d7 clears)")
             pad.value_picked.connect(self._on_pad_value_picked)

@@ -107,8 +107,9 @@ class PaletteBar(QWidget):
     value_picked = Signal(int)
 
     def __init__(self, palette: CellPalette, values: tuple[int, ...] | None = None,
-                 keys: dict[int, str] | None = None, parent: QWidget | None = None):
-        """`keys` names the key that picks each value (shown on the swatch); ARC: the value itself."""
+                 keys: dict[int, str] | None = None, show_current: bool = True, parent: QWidget | None = None):
+        """`keys` names the key that picks each value (shown on the swatch); ARC: the value itself.
+        `show_current=False` makes a plain keypad (the Sudoku digits), with no value marked current."""
         super().__init__(parent)
         self._values = tuple(range(len(palette))) if values is None else values
         if keys is None:
@@ -120,6 +121,7 @@ class PaletteBar(QWidget):
         for value in self._values:
             key = keys.get(value, "")
             swatch = _Swatch(palette, value, key, self)
+            swatch.setCheckable(show_current)
             swatch.clicked.connect(lambda _=False, v=value: self._on_swatch_clicked(v))
             layout.addWidget(swatch)
             self._swatches[value] = swatch
