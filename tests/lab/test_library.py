@@ -185,3 +185,32 @@ def test_import_an_arc_folder_as_a_dataset(qtbot, theme, tmp_path, dialog_record
     assert set(rows) == {"swap", "other"} and rows["other"].split == "test"
     assert panel.open_entry(rows["swap"])
     assert panel.editors["arc"].doc.grid("test/0/output").tolist() == [[0, 2], [2, 0]]
+
+
+def test_import_a_maze_hard_csv_and_a_bad_csv_is_reported(qtbot, theme, tmp_path, dialog_recorder):
+    from trm_engine.puzzles import get_family
+
+    family = get_family("maze")
+    mazes = [family.parse("S  #\n # #\n   G\n#   "), family.parse("S   \n ## \n  # \n#  G")]
+    rows = [f"gen,{family.format_line(m)},{family.format_line(family.label(m))},{i}" for i, m in enumerate(mazes)]
+    csv = tmp_path / "train.csv"
+    csv.write_text("source,question,answer,rating\n" + "\n".join(rows) + "\n")
+    window = make_window(qtbot, theme)
+    dialog = BuildDatasetDialog(window.context, window)
+    qtbot.addWidget(dialog)
+    dialog.kind_box.setCurrentIndex(dialog.kind_box.findData("maze-csv"))
+    assert dialog.folder_edit.isEnabled() and not dialog.train_box.isEnabled()
+    dialog_recorder.open_paths.append(csv)
+    dialog.folder_button.click()
+    with qtbot.waitSignal(dialog.dataset_built, timeout=30000) as blocker:
+        dialog.build_button.click()
+    from trm_engine.data.dataset import PuzzleDataset
+    assert PuzzleDataset.open(blocker.args[0])["train"].num_puzzles == 2
+
+    csv.write_text("source,question,answer,rating\ngen,S#G,S#G,0\n")  # 3 characters: not n x n
+    dialog_recorder.open_paths.append(csv)
+    dialog.folder_button.click()
+    job = dialog.build()
+    with qtbot.waitSignal(job.failed, timeout=30000):  # Job signals fire on the GUI thread: none missed
+        pass
+    assert "not n x n" in dialog.message.text()

