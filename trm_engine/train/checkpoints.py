@@ -11,9 +11,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import torch
+
 from ..config import RunConfig, diff_configs
 from ..errors import RunError
 from ..model.checkpoint import atomic_torch_save, checkpoint_config, read_checkpoint
+from ..model.trm import Carry
+from .distributed import DistContext, gather_rows
 
 # Fields a resumed run may change: how long it runs, where, and how it reports.
 RESUMABLE_CHANGES = {
@@ -74,3 +78,28 @@ def read_best(directory: Path) -> tuple[Path | None, float]:
 def write_best(directory: Path, path: Path, exact_accuracy: float, step: int) -> None:
     (directory / "best.json").write_text(json.dumps({"file": path.name, "exact_accuracy": exact_accuracy,
                                                      "step": step}))
+
+
+def pack_carries(carries: list[Carry], ctx: DistContext) -> dict[str, torch.Tensor]:
+    """The GLOBAL streaming carry (every rank's slots, in rank order) as CPU tensors, so a run can
+    resume on any number of ranks."""
+    c = {
+        "y": torch.cat([x.y for x in carries]), "z": torch.cat([x.z for x in carries]),
+        "steps": torch.cat([x.steps for x in carries]),
+        "halted": torch.cat([x.halted for x in carries]).to(torch.uint8),  # gloo gathers no bool
+    }
+    for k in carries[0].data:
+        c["data." + k] = torch.cat([x.data[k] for x in carries])
+    return {k: gather_rows(v, ctx).detach().cpu() for k, v in c.items()}
+
+
+def unpack_carries(c: dict[str, torch.Tensor], first_row: int, rows: int, micro: int, device,
+                   dtype: torch.dtype) -> list[Carry]:
+    """This rank's slots of a packed global carry, split into micro-batch carries."""
+    out = []
+    for start in range(first_row, first_row + rows, micro):
+        sl = slice(start, start + micro)
+        data = {k[5:]: v[sl].to(device) for k, v in c.items() if k.startswith("data.")}
+        out.append(Carry(y=c["y"][sl].to(device, dtype), z=c["z"][sl].to(device, dtype),
+                         steps=c["steps"][sl].to(device), halted=c["halted"][sl].bool().to(device), data=data))
+    return out

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import copy
 import math
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,7 +32,8 @@ from ..eval.evaluate import evaluate
 from ..model.losses import act_loss
 from ..model.trm import Carry, RecursiveModel, compile_networks
 from . import checkpoints as ckpt
-from .distributed import DistContext, all_reduce_gradients, broadcast_model, gather_rows, init_from_env
+from .control import Control
+from .distributed import DistContext, all_reduce_gradients, broadcast_model, init_from_env
 from .ema import EMA
 from .events import (
     CheckpointSaved,
@@ -52,36 +52,6 @@ from .run_dir import RunDirectory
 
 METRIC_KEYS = ("count", "accuracy", "exact_accuracy", "q_halt_accuracy", "steps", "lm_loss", "q_halt_loss",
                "q_continue_loss", "loss")
-
-
-class Control:
-    """Thread-safe requests from a GUI or a signal handler; honoured between optimizer steps."""
-
-    def __init__(self):
-        self._stop = threading.Event()
-        self._running = threading.Event()
-        self._running.set()
-
-    def request_stop(self) -> None:
-        self._stop.set()
-        self._running.set()  # a paused run must wake up to stop
-
-    def pause(self) -> None:
-        self._running.clear()
-
-    def resume(self) -> None:
-        self._running.set()
-
-    @property
-    def stop_requested(self) -> bool:
-        return self._stop.is_set()
-
-    @property
-    def paused(self) -> bool:
-        return not self._running.is_set()
-
-    def wait_while_paused(self, timeout: float = 0.2) -> None:
-        self._running.wait(timeout)
 
 
 def prepare_config(cfg: RunConfig, dataset: PuzzleDataset) -> RunConfig:
@@ -431,7 +401,7 @@ class Trainer:
     # ------------------------------------------------------------------------------ checkpoints
     def _save(self, exact: float | None = None) -> Path:
         """Write a training checkpoint (rank 0 writes; every rank joins the carry gather)."""
-        carry = self._global_carry()
+        carry = ckpt.pack_carries(self.carries, self.ctx) if self.carries is not None else None
         path = ckpt.checkpoint_path(self.run_dir.checkpoints, self.step) if self.run_dir else None
         if self.main and path is not None:
             body = {
@@ -452,18 +422,6 @@ class Trainer:
             ckpt.prune(self.run_dir.checkpoints, self.cfg.train.keep_last, self.best_path)
         return path
 
-    def _global_carry(self) -> dict | None:
-        if self.carries is None:
-            return None
-        c = {
-            "y": torch.cat([x.y for x in self.carries]), "z": torch.cat([x.z for x in self.carries]),
-            "steps": torch.cat([x.steps for x in self.carries]),
-            "halted": torch.cat([x.halted for x in self.carries]).to(torch.uint8),
-        }
-        for k in self.carries[0].data:
-            c["data." + k] = torch.cat([x.data[k] for x in self.carries])
-        return {k: gather_rows(v, self.ctx).detach().cpu() for k, v in c.items()}
-
     def _load(self, body: dict) -> None:
         self.model.load_state_dict(body["raw_model"])
         self.optimizer.load_state_dict(body["optimizer"])
@@ -478,18 +436,8 @@ class Trainer:
         self.step = int(body["step"])
         self.lr = float(body.get("lr", 0.0))
         if body.get("carry") is not None:
-            self._restore_carry(body["carry"])
-
-    def _restore_carry(self, c: dict) -> None:
-        lo = self.ctx.rank * self.local_batch
-        rows = slice(lo, lo + self.local_batch)
-        self.carries = []
-        for i in range(self.local_batch // self.micro):
-            sl = slice(rows.start + i * self.micro, rows.start + (i + 1) * self.micro)
-            data = {k[5:]: v[sl].to(self.device) for k, v in c.items() if k.startswith("data.")}
-            self.carries.append(Carry(y=c["y"][sl].to(self.device, self.dtype), z=c["z"][sl].to(self.device, self.dtype),
-                                      steps=c["steps"][sl].to(self.device), halted=c["halted"][sl].bool().to(self.device),
-                                      data=data))
+            lo = self.ctx.rank * self.local_batch
+            self.carries = ckpt.unpack_carries(body["carry"], lo, self.local_batch, self.micro, self.device, self.dtype)
 
     # ---------------------------------------------------------------------------------- reporting
     def _emit(self, event: Event, state: str | None = None, message: str = "") -> Event:
