@@ -1,4 +1,4 @@
-"""The small interface every puzzle family implements, and the registry of families.
+"""The small interface every puzzle family implements (get_family, the registry, is in __init__.py).
 
 A grid is a 2-D numpy array of small non-negative ints in the family's *grid alphabet*:
 - sudoku: 0 = blank, 1..N = digits (N = box*box; 9x9 by default, 4x4 with box=2);

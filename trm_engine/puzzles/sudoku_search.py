@@ -163,16 +163,32 @@ def _pick_digit(mask, randomize):
 
 
 @njit(cache=True)
-def search(puzzle, box, limit, randomize, solution):
-    """Search `puzzle` (flat int8, 0 = blank) until `limit` solutions are found or the tree is exhausted.
-    Writes the first solution into `solution`. Returns (count, dead_ends, guesses)."""
+def _workspace(box):
+    """Unit tables and search stacks, made once per kernel call (making them per search cost more than
+    the search itself when generating)."""
     n = box * box
     nn = n * n
     units, peers = _tables(box)
     stack_cells = np.empty((nn + 1, nn), dtype=np.int8)
     stack_cand = np.empty((nn + 1, nn), dtype=np.int32)
     stack_cell = np.empty(nn + 1, dtype=np.int32)
-    stack_left = np.empty(nn + 1, dtype=np.int32)  # candidates not tried yet at that branch point
+    stack_left = np.empty(nn + 1, dtype=np.int32)  # candidates not tried yet at each branch point
+    return units, peers, stack_cells, stack_cand, stack_cell, stack_left
+
+
+@njit(cache=True)
+def search(puzzle, box, limit, randomize, solution, exclude_cell=-1, exclude_digit=0):
+    """Search `puzzle` (flat int8, 0 = blank) until `limit` solutions are found or the tree is exhausted.
+    Writes the first solution into `solution`. Returns (count, dead_ends, guesses).
+    With exclude_cell >= 0, digit `exclude_digit` is ruled out there first (see `generate`)."""
+    return _search(puzzle, box, limit, randomize, solution, exclude_cell, exclude_digit, _workspace(box))
+
+
+@njit(cache=True)
+def _search(puzzle, box, limit, randomize, solution, exclude_cell, exclude_digit, workspace):
+    units, peers, stack_cells, stack_cand, stack_cell, stack_left = workspace
+    n = box * box
+    nn = n * n
     cells = puzzle.copy()
     cand = np.empty(nn, dtype=np.int32)
     count = 0
@@ -180,6 +196,8 @@ def search(puzzle, box, limit, randomize, solution):
     guesses = 0
     if not _init_candidates(cells, cand, units, peers, n):
         return 0, 0, 0
+    if exclude_cell >= 0:
+        cand[exclude_cell] &= ~(1 << (exclude_digit - 1))
     depth = 0
     ok = _propagate(cells, cand, units, peers, n)
     while True:
@@ -226,8 +244,9 @@ def search(puzzle, box, limit, randomize, solution):
 @njit(cache=True)
 def count_many(puzzles, box, limit, counts, dead_ends, solutions):
     """`search` over the rows of a (B, N*N) array (used by importers to check uniqueness fast)."""
+    ws = _workspace(box)
     for i in range(puzzles.shape[0]):
-        c, d, _ = search(puzzles[i], box, limit, False, solutions[i])
+        c, d, _ = _search(puzzles[i], box, limit, False, solutions[i], -1, 0, ws)
         counts[i] = c
         dead_ends[i] = d
 
@@ -244,12 +263,13 @@ def generate(count, box, seed, min_rating, max_rating, min_clues, max_attempts,
     nn = n * n
     empty = np.zeros(nn, dtype=np.int8)
     scratch = np.empty(nn, dtype=np.int8)
+    ws = _workspace(box)
     accepted = 0
     attempts = 0
     while accepted < count and attempts < max_attempts:
         attempts += 1
         full = np.empty(nn, dtype=np.int8)
-        search(empty, box, 1, True, full)  # a random complete grid
+        _search(empty, box, 1, True, full, -1, 0, ws)  # a random complete grid
         puzzle = full.copy()
         clues = nn
         for cell in np.random.permutation(nn):
@@ -257,12 +277,14 @@ def generate(count, box, seed, min_rating, max_rating, min_clues, max_attempts,
                 break
             keep = puzzle[cell]
             puzzle[cell] = 0
-            c, _, _ = search(puzzle, box, 2, False, scratch)
-            if c == 1:
+            # Still unique iff no solution puts another digit in this cell: one search that never
+            # has to find (and then step past) the known solution.
+            c, _, _ = _search(puzzle, box, 1, False, scratch, cell, keep, ws)
+            if c == 0:
                 clues -= 1
             else:
                 puzzle[cell] = keep
-        _, rating, _ = search(puzzle, box, 2, False, scratch)
+        _, rating, _ = _search(puzzle, box, 2, False, scratch, -1, 0, ws)
         if rating < min_rating or (max_rating >= 0 and rating > max_rating):
             continue
         puzzles[accepted] = puzzle
