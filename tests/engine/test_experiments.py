@@ -1,0 +1,189 @@
+"""Experiment suites as data: every suite lists with the paper's numbers, plans at lab and paper scale,
+budgets and recipe edits parse, user suite files are checked, and the CLI's errors are one line."""
+
+import json
+
+import pytest
+
+from trm_engine.cli import main
+from trm_engine.errors import ConfigError
+from trm_engine.experiments.plan import Budget, parse_budget, plan_experiment
+from trm_engine.experiments.suites import (
+    METRICS,
+    SUITES,
+    get_suite,
+    list_suites,
+    load_suite_file,
+    parse_suites,
+    suites_document,
+    with_recipe_overrides,
+)
+
+NAMES = ["mlp-vs-attention", "depth", "halting", "recursion", "puzzles", "ablations"]
+
+
+def test_every_suite_is_listed_with_the_papers_numbers():
+    assert [s.name for s in list_suites()] == NAMES
+    for s in SUITES.values():
+        assert s.claim and s.ref and s.claims
+        for c in s.claims:  # every claim compares two figures the paper reports
+            assert s.variant(c.better).paper.get(c.metric) is not None or c.metric == "seconds_per_step"
+            assert s.variant(c.worse).paper.get(c.metric) is not None or c.metric == "seconds_per_step"
+    paper = {(s.name, v.name): v.paper for s in SUITES.values() for v in s.variants}
+    assert paper["mlp-vs-attention", "mlp"]["exact_accuracy"] == 87.4
+    assert paper["mlp-vs-attention", "attention"]["exact_accuracy"] == 74.7
+    assert paper["depth", "4-layers"]["exact_accuracy"] == 79.5
+    assert paper["halting", "continue"] == {"exact_accuracy": 86.1, "nfp": 2.0}
+    assert paper["recursion", "hrm-T3-n6"]["exact_accuracy"] == 62.3 and paper["recursion", "trm-T3-n12"] == {
+        "exact_accuracy": None}
+    assert paper["puzzles", "trm-arc2"] == {"pass_at_2": 7.8} and paper["puzzles", "hrm-maze"]["exact_accuracy"] == 74.5
+    assert {v.name: v.paper["exact_accuracy"] for v in SUITES["ablations"].variants} == {
+        "trm": 87.4, "no-ema": 79.9, "one-step-gradient": 56.5, "single-z": 71.9, "separate-nets": 82.4}
+
+
+def test_list_cli_text_and_json_round_trip(capsys):
+    assert main(["experiments", "list"]) == 0
+    text = capsys.readouterr().out
+    assert all(name in text for name in NAMES) and "87.4" in text and "OOM" in text
+    assert main(["experiments", "list", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    again = parse_suites(doc, "listed")
+    assert sorted(again) == sorted(NAMES) and all(again[n].to_dict() == SUITES[n].to_dict() for n in NAMES)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("scale", ["lab", "paper"])
+def test_every_suite_plans_at_both_scales(name, scale, tmp_path):
+    plan = plan_experiment(name, scale, seeds=2, out=tmp_path)
+    suite = SUITES[name]
+    assert len(plan.runs) == 2 * len(suite.variants)
+    for run in plan.runs:
+        assert run.run_dir == tmp_path / name / run.variant / f"seed{run.seed}"
+        assert run.config.train.seed == run.seed and run.config.name == f"{name}/{run.variant}/seed{run.seed}"
+        assert run.config.preset.endswith("-lab") == (scale == "lab")
+        if scale == "paper":  # official datasets: plannable without them, not runnable
+            assert run.state == "needs-data" and run.dataset.official and run.data_path is None
+        else:
+            assert run.state == "pending" and run.data_path.parent == tmp_path / "_data"
+    assert not any(tmp_path.iterdir())  # planning writes nothing
+
+
+def test_plans_carry_each_variants_switches(tmp_path):
+    def cfg(suite, variant, scale="lab"):
+        plan = plan_experiment(suite, scale, seeds=1, out=tmp_path, variants=[variant])
+        return plan.runs[0].config
+
+    att = cfg("mlp-vs-attention", "attention", "paper")
+    assert att.model.mixer == "attention" and att.model.pos_encodings == "rope" and att.preset == "sudoku-mlp"
+    assert cfg("mlp-vs-attention", "mlp").model.mixer == "mlp_t"
+    deep = cfg("depth", "4-layers", "paper").model
+    assert (deep.num_layers, deep.h_cycles, deep.l_cycles) == (4, 3, 3)
+    two, four = cfg("depth", "2-layers").model, cfg("depth", "4-layers").model
+    assert two.h_cycles * (two.l_cycles + 1) * two.num_layers == four.h_cycles * (four.l_cycles + 1) * four.num_layers
+    assert cfg("halting", "continue").model.act_continue and not cfg("halting", "halt-only").model.act_continue
+    hrm = cfg("recursion", "hrm-T6-n3", "paper")
+    assert hrm.preset == "hrm-sudoku" and (hrm.model.h_cycles, hrm.model.l_cycles) == (6, 3)
+    assert cfg("puzzles", "trm-maze", "paper").preset == "maze-att"
+    assert not cfg("ablations", "no-ema").train.ema and cfg("ablations", "single-z").model.single_z
+    assert cfg("ablations", "one-step-gradient").model.gradient == "one_step"
+
+
+def test_budgets_seeds_and_overrides_reach_the_configs(tmp_path):
+    plan = plan_experiment("halting", "lab", seeds=[4, 7], budget=parse_budget("25"), out=tmp_path,
+                           overrides=["model.hidden_size=96"], threads=1)
+    assert [r.seed for r in plan.runs] == [4, 7, 4, 7]
+    assert all(r.config.train.steps == 25 and r.config.model.hidden_size == 96 and r.config.train.threads == 1
+               for r in plan.runs)
+    timed = plan_experiment("halting", "lab", seeds=1, budget=parse_budget("2m"), out=tmp_path)
+    assert timed.runs[0].budget == Budget(timed.runs[0].config.train.steps, 2.0)
+    assert timed.runs[0].config.train.steps > 10**6  # the clock ends the run
+    assert "--budget 2m" in timed.command() and "--set model.hidden_size=96" in plan.command()
+    default = plan_experiment("halting", "lab", seeds=1, out=tmp_path)
+    assert default.runs[0].config.train.steps == SUITES["halting"].scales["lab"].steps
+
+
+@pytest.mark.parametrize("text, budget", [("300", Budget(300)), ("300steps", Budget(300)), ("20m", Budget(0, 20.0)),
+                                          ("90s", Budget(0, 1.5)), ("1.5h", Budget(0, 90.0)),
+                                          ("300steps,20m", Budget(300, 20.0)), ("", Budget())])
+def test_parse_budget(text, budget):
+    assert parse_budget(text) == budget
+
+
+@pytest.mark.parametrize("text", ["soon", "-5", "0", "2.5steps", "0m", "20 parsecs"])
+def test_bad_budgets_say_what_is_expected(text):
+    with pytest.raises(ConfigError, match="--budget"):
+        parse_budget(text)
+
+
+def test_paper_scale_takes_official_dataset_paths(tmp_path):
+    data = tmp_path / "sudoku.h5"
+    plan = plan_experiment("halting", "paper", seeds=1, out=tmp_path, data_paths={"": str(data)})
+    assert all(r.data_path == data and r.state == "pending" for r in plan.runs)
+    assert f"--data sudoku-extreme={data}" in plan.command()
+    with pytest.raises(ConfigError, match="arc1, arc2, maze-hard, sudoku-extreme"):
+        plan_experiment("puzzles", "paper", out=tmp_path, data_paths={"": str(data)})
+    named = plan_experiment("puzzles", "paper", out=tmp_path, data_paths={"maze-hard": str(data)})
+    assert {r.variant for r in named.runs if r.state == "pending"} == {"trm-maze", "hrm-maze"}
+
+
+def test_recipe_overrides_make_a_new_recipe(tmp_path):
+    suite = get_suite("halting")
+    edited = with_recipe_overrides(suite, ["sudoku9-lab.train=40", "sudoku9-lab.blanks=[2,5]"])
+    assert edited.datasets["sudoku9-lab"].params["blanks"] == [2, 5] and edited.datasets["sudoku9-lab"].params["train"] == 40
+    a = plan_experiment(suite, "lab", seeds=1, out=tmp_path).runs[0].data_path
+    b = plan_experiment(edited, "lab", seeds=1, out=tmp_path).runs[0].data_path
+    assert a != b and a.parent == b.parent
+    for bad in ("sudoku9-lab.colour=3", "nope.train=3", "sudoku-extreme.train=3", "train=3"):
+        with pytest.raises(ConfigError, match="--recipe"):
+            with_recipe_overrides(suite, [bad])
+
+
+def test_a_user_suite_file_adds_a_variant_and_is_checked(tmp_path):
+    doc = suites_document([get_suite("halting")])
+    doc["suites"]["halting"]["variants"].append({"name": "wide", "overrides": ["model.hidden_size=96"]})
+    doc["suites"]["my-halting"] = doc["suites"].pop("halting")
+    path = tmp_path / "mine.json"
+    path.write_text(json.dumps(doc))
+    assert [v.name for v in load_suite_file(path)["my-halting"].variants] == ["halt-only", "continue", "wide"]
+    plan = plan_experiment("my-halting", "lab", seeds=1, out=tmp_path, suite_file=path)
+    assert plan.runs[-1].config.model.hidden_size == 96 and f"--suite-file {path}" in plan.command()
+    doc["suites"]["my-halting"]["claims"][0]["better"] = "nobody"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(ConfigError, match="claims"):
+        load_suite_file(path)
+    doc["suites"]["my-halting"]["variants"][0]["paper"] = {"accuracy": 3}
+    path.write_text(json.dumps(doc))
+    with pytest.raises(ConfigError, match="'accuracy'"):
+        load_suite_file(path)
+    path.write_text("{")
+    with pytest.raises(ConfigError, match="not valid JSON"):
+        load_suite_file(path)
+
+
+def test_metrics_registry_knows_every_direction():
+    assert METRICS["exact_accuracy"].higher_is_better and not METRICS["nfp"].higher_is_better
+    assert not METRICS["seconds_per_step"].higher_is_better and METRICS["pass_at_2"].percent
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["experiments", "run", "nope"], "unknown suite 'nope'; suites: mlp-vs-attention, depth, halting, recursion, "
+                                     "puzzles, ablations"),
+    (["experiments", "plan", "halting", "--budget", "soon"], "--budget 'soon'"),
+    (["experiments", "run", "halting", "--scale", "paper", "--out", "{tmp}"], "give --data sudoku-extreme=FILE"),
+    (["experiments", "report", "{tmp}"], "no experiment here"),
+    (["experiments", "plan", "halting", "--variant", "fast"], "unknown variant 'fast'"),
+])
+def test_cli_errors_are_one_line_and_exit_2(argv, message, tmp_path, capsys):
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("trm: error: ") and message in err
+
+
+def test_plan_cli_shows_states(tmp_path, capsys):
+    assert main(["experiments", "plan", "depth", "--out", str(tmp_path), "--seeds", "2"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("pending") >= 4 and "trm experiments run depth --scale lab --seeds 2" in out
+    assert main(["experiments", "plan", "depth", "--out", str(tmp_path), "--json"]) == 0
+    body = json.loads(capsys.readouterr().out)
+    assert body["counts"] == {"pending": 6} and body["runs"][0]["config"]["model"]["num_layers"] == 2

@@ -1,0 +1,157 @@
+"""A suite end to end at a tiny budget: run directories, result.json, skip on rerun, stop and resume, a
+minutes budget, conflicts, and the Markdown report with its verdicts and PNG plots."""
+
+import json
+import shutil
+
+import pytest
+from PIL import Image
+
+from trm_engine.cli import main
+from trm_engine.errors import RunError
+from trm_engine.experiments import (
+    Control,
+    ExperimentFinished,
+    ExperimentStarted,
+    ExperimentStopped,
+    RunBegan,
+    RunMeasured,
+    RunProgress,
+    RunSkipped,
+    parse_budget,
+    plan_experiment,
+    read_suite_results,
+    run_experiment,
+    write_reports,
+)
+from trm_engine.train.events import EvalResult, TrainMetrics
+from trm_engine.train.run_dir import RunDirectory
+
+# 4x4 Sudoku from the lab recipe and a seconds-long model: the real suite, tiny.
+RECIPE = ["sudoku9-lab.box=2", "sudoku9-lab.blanks=[2,6]", "sudoku9-lab.train=32", "sudoku9-lab.test=8"]
+TINY = ["model.hidden_size=16", "model.num_heads=2", "model.puzzle_emb_ndim=16", "model.l_cycles=1",
+        "model.halt_max_steps=2", "train.global_batch_size=8", "train.eval_interval=2", "train.log_interval=1",
+        "train.lr_warmup_steps=1"]
+
+
+def with_data(done, tmp_path):
+    """A fresh experiment folder that shares the built dataset (building it again costs seconds)."""
+    shutil.copytree(done[0] / "_data", tmp_path / "_data")
+    return tmp_path
+
+
+def tiny_plan(out, budget="4", seeds=2, overrides=(), **kw):
+    return plan_experiment("halting", "lab", seeds=seeds, budget=parse_budget(budget), out=out,
+                           overrides=TINY + list(overrides), recipe_overrides=RECIPE, threads=1, **kw)
+
+
+@pytest.fixture(scope="module")
+def done(tmp_path_factory):
+    out = tmp_path_factory.mktemp("exp")
+    events = list(run_experiment(tiny_plan(out)))
+    return out, events
+
+
+def test_a_suite_runs_end_to_end_into_run_directories(done):
+    out, events = done
+    assert isinstance(events[0], ExperimentStarted) and events[0].total == 4 and events[0].todo == 4
+    assert isinstance(events[-1], ExperimentFinished) and events[-1].measured == 4 and events[-1].failed == 0
+    assert [(e.variant, e.seed) for e in events if isinstance(e, RunBegan)] == [
+        ("halt-only", 0), ("halt-only", 1), ("continue", 0), ("continue", 1)]
+    inner = [e.event for e in events if isinstance(e, RunProgress)]
+    assert any(isinstance(e, TrainMetrics) for e in inner) and any(isinstance(e, EvalResult) for e in inner)
+    for variant in ("halt-only", "continue"):
+        for seed in (0, 1):
+            rd = RunDirectory(out / "halting" / variant / f"seed{seed}")
+            assert rd.status()["state"] == "finished" and rd.config()["train"]["seed"] == seed
+            result = json.loads((rd.path / "result.json").read_text())
+            assert result["steps"] == 4 and result["ended_by"] == "steps"
+            assert result["metrics"]["nfp"] == (2.0 if variant == "continue" else 1.0)
+            assert 0 <= result["metrics"]["exact_accuracy"] <= 1 and result["metrics"]["seconds_per_step"] > 0
+            assert result["evaluation"]["count"] == 8 and result["evaluation"]["step"] == 4
+    assert len(list((out / "_data").glob("sudoku9-lab-*.h5"))) == 1  # built once, shared
+    manifest = json.loads((out / "halting" / "experiment.json").read_text())
+    assert manifest["scale"] == "lab" and "--recipe sudoku9-lab.box=2" in manifest["commands"][0]["command"]
+
+
+def test_a_rerun_skips_measured_runs(done):
+    out, _ = done
+    plan = tiny_plan(out)
+    assert plan.counts() == {"done": 4}
+    events = list(run_experiment(plan))
+    assert sum(isinstance(e, RunSkipped) for e in events) == 4 and not any(isinstance(e, RunBegan) for e in events)
+    assert events[-1].measured == 0 and events[-1].skipped == 4
+
+
+def test_a_longer_budget_extends_the_runs_and_other_configs_conflict(done, tmp_path):
+    out, _ = done
+    assert {r.state for r in tiny_plan(out, budget="6").runs} == {"resumable"}
+    plan = tiny_plan(out, overrides=["model.hidden_size=32"])
+    assert {r.state for r in plan.runs} == {"conflict"} and "model.hidden_size" in plan.runs[0].detail
+    with pytest.raises(RunError, match="holds a different run"):
+        next(run_experiment(plan))
+
+
+def test_stop_then_resume_finishes_the_stopped_run(done, tmp_path):
+    tmp_path = with_data(done, tmp_path)
+    control = Control()
+    events = []
+    for ev in run_experiment(tiny_plan(tmp_path, budget="6", seeds=1), control):
+        events.append(ev)
+        if isinstance(ev, RunProgress) and isinstance(ev.event, TrainMetrics) and ev.event.step == 2:
+            control.request_stop()
+    assert isinstance(events[-1], ExperimentStopped)
+    plan = tiny_plan(tmp_path, budget="6", seeds=1)
+    assert [r.state for r in plan.runs] == ["resumable", "pending"]
+    events = list(run_experiment(plan))
+    began = [e for e in events if isinstance(e, RunBegan)]
+    assert [e.resumed for e in began] == [True, False]
+    measured = [e.result for e in events if isinstance(e, RunMeasured)]
+    assert [m["steps"] for m in measured] == [6, 6] and measured[0]["timed_steps"] >= 4
+
+
+def test_a_minutes_budget_stops_on_time_and_still_evaluates(done, tmp_path):
+    tmp_path = with_data(done, tmp_path)
+    plan = tiny_plan(tmp_path, budget="0.5s", seeds=1, variants=["halt-only"])
+    events = list(run_experiment(plan))
+    result = next(e.result for e in events if isinstance(e, RunMeasured))
+    assert result["ended_by"] == "time" and 1 <= result["steps"] < 10**6
+    assert result["evaluation"]["step"] == result["steps"] and "exact_accuracy" in result["metrics"]
+    assert RunDirectory(plan.runs[0].run_dir).status()["state"] == "stopped"
+    assert tiny_plan(tmp_path, budget="0.5s", seeds=1, variants=["halt-only"]).counts() == {"done": 1}
+
+
+def test_the_report_has_table_verdicts_scale_commands_and_plots(done, tmp_path):
+    out, _ = done
+    res = read_suite_results(out / "halting")
+    assert [r.variant for r in res.runs].count("continue") == 2 and all(r.measured for r in res.runs)
+    assert res.values("continue", "nfp") == [2.0, 2.0]
+    [path] = write_reports(out, tmp_path / "docs")
+    assert path == tmp_path / "docs" / "report.md"
+    text = path.read_text()
+    assert "| **halt-only**" in text and "| 87.4 |" in text and "86.1" in text
+    assert "**direction reproduced**" in text  # NFP 1 vs 2 on every seed
+    assert "not the paper's scale" in text and "trm experiments run halting --scale lab --seeds 2" in text
+    assert "## Runs" in text and text.count("| continue | ") == 2
+    for name in ("exact_accuracy.png", "nfp.png", "seconds_per_step.png", "curve_eval_exact.png",
+                 "curve_train_loss.png"):
+        assert f"]({name})" in text
+        with Image.open(tmp_path / "docs" / name) as img:
+            assert img.format == "PNG" and img.width >= 500 and img.height >= 300
+
+
+def test_run_and_report_cli(done, tmp_path, capsys):
+    tmp_path = with_data(done, tmp_path)
+    args = ["experiments", "run", "halting", "--out", str(tmp_path), "--seeds", "1", "--budget", "2steps",
+            "--variant", "continue", "--threads", "1", "--quiet"]
+    for item in TINY:
+        args += ["--set", item]
+    for item in RECIPE:
+        args += ["--recipe", item]
+    assert main(args) == 0
+    assert (tmp_path / "halting" / "report.md").is_file()
+    assert main(["experiments", "report", str(tmp_path / "halting"), "--dest", str(tmp_path / "r")]) == 0
+    assert capsys.readouterr().out.strip().endswith("report.md")
+    text = (tmp_path / "r" / "report.md").read_text()
+    assert f"trm experiments report {tmp_path / 'halting'} --dest {tmp_path / 'r'}" in text
+    assert "inconclusive" in text  # one variant, one seed: nothing to compare

@@ -1,0 +1,224 @@
+"""The Markdown report of an experiment: the claim, the scale it was measured at, the exact commands,
+a table (variant, measured mean +- std over seeds, the paper's figure, runs), a verdict per claim,
+PNG plots and a table of every run. Measured accuracies are shown in %, like the paper's."""
+
+from __future__ import annotations
+
+import math
+import shlex
+import sys
+from pathlib import Path
+
+from ..config import load_preset
+from .plots import PALETTE, Bar, Series, bar_chart, lighten, line_chart
+from .results import SuiteResults, find_suite_dirs, read_suite_results
+from .stats import summarize, verdict
+from .suites import METRICS
+
+REPORT_FILE = "report.md"
+RULE = ("Verdict rule: *direction reproduced* only if the variant the paper finds better has the better mean "
+        "**and** the spreads (mean ± sample std over seeds) do not overlap; *not reproduced* if the other "
+        "variant is better without overlap; otherwise *inconclusive: overlapping spread* (or fewer than 2 seeds).")
+
+
+def write_reports(path: str | Path, dest: str | Path | None = None, command: list[str] | None = None) -> list[Path]:
+    """Report every suite folder at `path` (an --out folder or one suite folder); returns the report files."""
+    dirs = find_suite_dirs(path)
+    out = []
+    for d in dirs:
+        target = Path(dest) / d.name if dest and len(dirs) > 1 else Path(dest or d)
+        out.append(write_report(read_suite_results(d), target, command))
+    return out
+
+
+def _scaled(metric: str, v: float | None) -> float | None:
+    if v is None or not math.isfinite(v):
+        return None
+    return v * 100 if METRICS[metric].percent else v
+
+
+def _cell(values: list[float], metric: str) -> str:
+    s = summarize([_scaled(metric, v) for v in values])
+    if s.n == 0:
+        return "–"
+    digits = 1 if METRICS[metric].percent else 3
+    return f"{s.mean:.{digits}f} ± {s.std:.{digits}f}" if s.n > 1 else f"{s.mean:.{digits}f}"
+
+
+def scale_line(res: SuiteResults) -> str:
+    """What 'lab scale' (or 'paper scale') meant for these runs, and the paper's scale beside it."""
+    if not res.configs:
+        return f"{res.scale} scale (no runs yet)"
+    cfg = next(iter(res.configs.values()))
+    m, t = cfg["model"], cfg["train"]
+    steps = sorted({r.result["steps"] for r in res.runs if r.measured})
+    ended = sorted({r.result["ended_by"] for r in res.runs if r.measured})
+    minutes = res.manifest.get("budget", {}).get("minutes")
+    length = (f"{'/'.join(map(str, steps))} optimizer steps per run" if steps else "")
+    if "time" in ended and minutes:
+        length += f" (a {minutes:g}-minute budget per run)"
+    datasets = "; ".join(_dataset_text(res, name) for name in
+                         dict.fromkeys(res.suite.spec(v, res.scale).data for v in res.suite.variants))
+    line = (f"**{res.scale} scale**: D={m['hidden_size']}, {m['num_layers']} layers, T={m['h_cycles']}, "
+            f"n={m['l_cycles']}, N_sup={m['halt_max_steps']} (base variant), batch {t['global_batch_size']}, "
+            f"{t['optimizer']} lr {t['lr']:g}, {length}, {len(res.manifest.get('seeds', []))} seeds; data: {datasets}.")
+    if res.scale == "lab":
+        paper = _paper_scale(res)
+        line += f" **This is not the paper's scale** ({paper}); compare directions, not absolute numbers."
+    return line
+
+
+def _dataset_text(res: SuiteResults, name: str) -> str:
+    d = res.suite.datasets.get(name)
+    if d is None:
+        return name
+    params = ", ".join(f"{k}={v}" for k, v in d.params.items())
+    return f"`{name}` ({params}): {d.description}" if params else f"`{name}`: {d.description}"
+
+
+def _paper_scale(res: SuiteResults) -> str:
+    spec = res.suite.spec(res.suite.variants[0], "paper")
+    if not spec.preset:
+        return "the paper's presets and datasets"
+    cfg = load_preset(spec.preset)
+    m, t = cfg.model, cfg.train
+    return (f"paper: D={m.hidden_size}, T={m.h_cycles}, n={m.l_cycles}, N_sup={m.halt_max_steps}, batch "
+            f"{t.global_batch_size}, {t.epochs} epochs, "
+            f"{res.suite.datasets[spec.data].description if spec.data in res.suite.datasets else spec.data}")
+
+
+def write_report(res: SuiteResults, dest: str | Path, command: list[str] | None = None) -> Path:
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    suite = res.suite
+    lines = [f"# {suite.title} (`{suite.name}`)", "",
+             f"**The paper's claim** (arXiv 2510.04871, {suite.ref}): {suite.claim}", "", scale_line(res), "",
+             "Produced by:", "", "```"]
+    seen = []
+    for c in res.manifest.get("commands", []):
+        if c["command"] not in seen:
+            seen.append(c["command"])
+    report_cmd = shlex.join(command) if command else f"trm experiments report {res.suite_dir}"
+    lines += seen + [report_cmd, "```", ""]
+    lines += _results_table(res) + [""] + _verdicts(res) + ["", RULE, ""]
+    lines += ["## Plots", ""] + [f"![{alt}]({name})" for alt, name in _plots(res, dest)] + [""]
+    lines += _runs_table(res) + [""] + _notes(res)
+    path = dest / REPORT_FILE
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _results_table(res: SuiteResults) -> list[str]:
+    metrics = [m for m in res.suite.metrics if any(res.values(v.name, m) for v in res.suite.variants)
+               or any(v.paper.get(m) is not None for v in res.suite.variants)]
+    has_paper = {m: any(v.paper.get(m) is not None for v in res.suite.variants) for m in metrics}
+    head = (["variant"] + [x for m in metrics for x in ([f"{METRICS[m].label}, measured"] + (["paper"] if has_paper[m]
+                                                                                           else []))]
+            + ["runs measured"])
+    rows = ["## Results", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    groups = res.by_variant()
+    for v in res.suite.variants:
+        cells = [f"**{v.name}**" + (f" ({v.label})" if v.label else "")]
+        for m in metrics:
+            paper = v.paper.get(m)
+            cells.append(_cell(res.values(v.name, m), m))
+            if has_paper[m]:
+                cells.append("–" if paper is None else f"{paper:g}")
+        runs = groups.get(v.name, [])
+        cells.append(f"{sum(r.measured for r in runs)}/{len(res.manifest.get('seeds', [])) or len(runs)}")
+        rows.append("| " + " | ".join(cells) + " |")
+    notes = [f"{v.name}: {v.note}" for v in res.suite.variants if v.note]
+    if notes:
+        rows += ["", "Notes: " + "; ".join(notes) + "."]
+    return rows
+
+
+def _verdicts(res: SuiteResults) -> list[str]:
+    rows = ["## Verdicts", "", "| claim | metric | measured (better vs worse) | paper | verdict |", "|---|---|---|---|---|"]
+    for c in res.suite.claims:
+        metric = METRICS[c.metric]
+        a, b = res.values(c.better, c.metric), res.values(c.worse, c.metric)
+        v = verdict(summarize(a), summarize(b), metric.higher_is_better)
+        pa, pb = (res.suite.variant(c.better).paper.get(c.metric), res.suite.variant(c.worse).paper.get(c.metric))
+        paper = f"{pa:g} vs {pb:g}" if pa is not None and pb is not None else "–"
+        rows.append(f"| {c.text or f'{c.better} beats {c.worse}'} | {metric.label} | {c.better} "
+                    f"{_cell(a, c.metric)} vs {c.worse} {_cell(b, c.metric)} | {paper} | **{v}** |")
+    return rows
+
+
+def _plots(res: SuiteResults, dest: Path) -> list[tuple[str, str]]:
+    out = []
+    names = [v.name for v in res.suite.variants]
+    claimed = list(dict.fromkeys(c.metric for c in res.suite.claims))
+    for m in claimed:
+        if not any(res.values(n, m) for n in names):
+            continue
+        bars = []
+        for v in res.suite.variants:
+            vals = [_scaled(m, x) for x in res.values(v.name, m)]
+            s = summarize(vals)
+            bars.append(Bar(v.name, s.mean, s.std, vals, v.paper.get(m)))
+        file = f"{m}.png"
+        bar_chart(dest / file, f"{res.suite.name}: {METRICS[m].label} ({res.scale} scale)", METRICS[m].label, bars)
+        out.append((METRICS[m].label, file))
+    groups = res.by_variant()
+    for kind, label, file in (("eval", "test exact accuracy (%)", "curve_eval_exact.png"),
+                              ("loss", "training loss", "curve_train_loss.png")):
+        series = []
+        for i, name in enumerate(names):
+            color = PALETTE[i % len(PALETTE)]
+            curves = [r.eval_curve if kind == "eval" else r.loss_curve for r in groups.get(name, [])]
+            curves = [[(s, y * 100 if kind == "eval" else y) for s, y in c] for c in curves if c]
+            series += [Series("", c, lighten(color), 1) for c in curves]
+            mean = _mean_curve(curves)
+            if mean:
+                series.append(Series(name, mean, color, 3))
+        if series:
+            line_chart(dest / file, f"{res.suite.name}: {label} during training", "optimizer step", label, series)
+            out.append((label, file))
+    return out
+
+
+def _mean_curve(curves: list[list[tuple[float, float]]]) -> list[tuple[float, float]]:
+    """Mean over seeds at the steps every seed recorded."""
+    if not curves:
+        return []
+    common = set.intersection(*(set(s for s, _ in c) for c in curves))
+    return [(s, sum(dict(c)[s] for c in curves) / len(curves)) for s in sorted(common)]
+
+
+def _runs_table(res: SuiteResults) -> list[str]:
+    rows = ["## Runs", "", "| variant | seed | state | steps | ended by | exact % | cells % | training min | s/step | "
+            "wall min |", "|---|---|---|---|---|---|---|---|---|---|"]
+    order = {v.name: i for i, v in enumerate(res.suite.variants)}
+    for r in sorted(res.runs, key=lambda r: (order.get(r.variant, len(order)), r.seed)):
+        if not r.measured:
+            rows.append(f"| {r.variant} | {r.seed} | {r.state} | – | not measured | – | – | – | – | – |")
+            continue
+        x, m = r.result, r.result["metrics"]
+        exact, cells = (f"{m[k] * 100:.1f}" if k in m else "–" for k in ("exact_accuracy", "cell_accuracy"))
+        rows.append(f"| {r.variant} | {r.seed} | {r.state} | {x['steps']} | {x['ended_by']} | {exact} | "
+                    f"{cells} | {x['train_seconds'] / 60:.1f} | {m['seconds_per_step']:.3f} | "
+                    f"{x['wall_seconds'] / 60:.1f} |")
+    return rows
+
+
+def _notes(res: SuiteResults) -> list[str]:
+    measured = [r for r in res.runs if r.measured]
+    ev = next((r.result["evaluation"] for r in measured if r.result.get("evaluation")), None)
+    cfg = next(iter(res.configs.values()), {})
+    threads = cfg.get("train", {}).get("threads", 0)
+    wall = sum(r.result["wall_seconds"] for r in measured) / 60
+    notes = ["## Notes", ""]
+    if ev:
+        notes.append(f"- Evaluation: {ev['count']} held-out test puzzles, {ev['sup_steps']} supervision steps, "
+                     f"{ev['weights']} weights; exact accuracy = every cell of the answer equals the dataset's label.")
+    devices = sorted({r.result.get("device", "") for r in measured} - {""}) or ["?"]
+    notes.append(f"- Seconds per optimizer step are training time only (evaluation excluded), measured on "
+                 f"{', '.join(devices)} with {threads or 'default'} torch thread(s) on a machine "
+                 "that may be shared; they compare variants run in the same session, not machines.")
+    notes.append(f"- Total wall clock of the measured runs: {wall:.0f} min. Python {sys.version.split()[0]}.")
+    notes.append("- Every run is a normal run directory (config.json, metrics.jsonl, checkpoints/) under the "
+                 "experiment folder; `trm experiments run` with the same arguments skips measured runs and resumes "
+                 "stopped ones.")
+    return notes
