@@ -158,6 +158,21 @@ def test_file_round_trip_and_info(tiny_run, sudoku4, tmp_path):
     assert info["complete"] and info["states"] == len(trace.states) and info["checkpoint_sha256"] == "ab" * 32
 
 
+def test_per_cell_norms_are_recorded_and_saved(tiny_run, sudoku4, tmp_path):
+    """The norm heat map's data: each cell's RMS; the state's norm is the RMS over the cells."""
+    model, _, _ = load_model(checkpoint_of(tiny_run))
+    tracer, _ = record(model, *example(sudoku4), steps=2)
+    for s in tracer.trace.states:
+        assert s.cell_norm.shape == (16,)
+        assert float(np.sqrt(np.mean(s.cell_norm.astype(np.float64) ** 2))) == pytest.approx(s.norm, rel=2e-3)
+    write_trace(tmp_path / "t.trace.h5", tracer.finish())
+    back = read_trace(tmp_path / "t.trace.h5")
+    assert np.array_equal(back.states[-1].cell_norm, tracer.trace.states[-1].cell_norm)
+    with h5py.File(tmp_path / "t.trace.h5", "a") as f:  # a file from before cell_norm still reads
+        del f["steps/cell_norm"]
+    assert read_trace(tmp_path / "t.trace.h5").states[0].cell_norm is None
+
+
 def test_a_plain_h5py_reader_following_the_format_page(tiny_run, sudoku4, tmp_path):
     """What docs/trace_format.md promises, read without TRM Lab."""
     model, cfg, _ = load_model(checkpoint_of(tiny_run))

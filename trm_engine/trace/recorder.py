@@ -41,6 +41,7 @@ class StateRecord:
     state: np.ndarray | None = None  # (L, D) float16 at level "full"
     features: np.ndarray | None = field(default=None, repr=False)  # (seq_len, D) for the projection fit
     projection: np.ndarray | None = None  # (seq_len, 3) float16, filled by Trace.fit_projection()
+    cell_norm: np.ndarray | None = None  # (seq_len,) float16 RMS of each cell's vector (the norm heat map)
 
     @property
     def name(self) -> str:
@@ -91,6 +92,7 @@ class StateRecorder:
             index=self.index, sup_step=sup_step, cycle=cycle, inner=inner, kind=kind, tokens=tokens,
             confidence=conf.to(torch.float16).cpu().numpy(), changed=changed,
             norm=float(puzzle.pow(2).mean().sqrt()), delta=delta,
+            cell_norm=puzzle.pow(2).mean(-1).sqrt().to(torch.float16).cpu().numpy(),
             state=s.to(torch.float16).cpu().numpy() if self.level == "full" else None,
             features=puzzle.to(torch.float16).cpu().numpy(),
         )
