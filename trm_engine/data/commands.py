@@ -32,7 +32,7 @@ class Progress:
 
     def __call__(self, done: int, total: int) -> None:
         now = time.perf_counter()
-        if self.quiet or (now - self.last < 0.3 and done < total):
+        if self.quiet or (now - self.last < 0.3 and 0 < done < total):
             return
         self.last = now
         end = "\n" if done >= total else ""

@@ -256,10 +256,12 @@ def _check_sudoku_rows(path, rows, q, a, check_unique, progress) -> None:
     from ..puzzles import sudoku_search as k
 
     flat = q.reshape(n, 81).astype(np.int8)
-    counts, dead, sols = np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros((n, 81), np.int8)
+    counts, dead, guesses = (np.zeros(n, np.int64) for _ in range(3))
+    sols = np.zeros((n, 81), np.int8)
     step = 20000
     for lo in range(0, n, step):
-        k.count_many(flat[lo:lo + step], 3, 2, counts[lo:lo + step], dead[lo:lo + step], sols[lo:lo + step])
+        hi = min(n, lo + step)
+        k.solve_many(flat[lo:hi], 3, 2, counts[lo:hi], dead[lo:hi], guesses[lo:hi], sols[lo:hi])
         if progress is not None:
             progress(min(n, lo + step), n)
     if (counts != 1).any():

@@ -76,6 +76,8 @@ def _run_chunks(count: int, chunk_size: int, width: int, run, progress: Progress
     ratings = np.zeros(count, dtype=np.int32)
     attempts = 0
     start = time.perf_counter()
+    if progress is not None:
+        progress(0, count)  # shown at once: the first chunk may wait for numba to compile the kernels
     for k, lo in enumerate(range(0, count, chunk_size)):
         hi = min(count, lo + chunk_size)
         attempts += run(k, puzzles[lo:hi], solutions[lo:hi], ratings[lo:hi])
@@ -98,8 +100,8 @@ def generate_sudoku(count: int, seed: int = 0, settings: SudokuSettings = Sudoku
 
     def run(chunk, puzzles, solutions, ratings):
         budget = len(puzzles) * s.max_attempts_per_puzzle
-        got, tried = k.generate(len(puzzles), s.box, chunk_seed(seed, chunk), s.min_rating, s.max_rating,
-                                s.min_clues, budget, puzzles, solutions, ratings)
+        got, tried = k.generate(s.box, chunk_seed(seed, chunk), s.min_rating, s.max_rating, s.min_clues,
+                                budget, puzzles, solutions, ratings)
         if got < len(puzzles):
             raise PuzzleError(f"sudoku generator: only {got} of {len(puzzles)} puzzles reached rating "
                               f">= {s.min_rating} after {tried} attempts; lower the minimum rating")

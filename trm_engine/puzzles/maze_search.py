@@ -148,11 +148,11 @@ def generate(count, h, w, seed, wall_lo, wall_hi, min_path, goal_draws, max_layo
             j = i + _below(state, n - i)
             cells[i], cells[j] = cells[j], cells[i]
             grid[cells[i]] = WALL
-        start = cells[num_walls + _below(state, num_free)]
+        start = np.int64(cells[num_walls + _below(state, num_free)])  # int64 as in solve: one compile
         bfs(grid, nb, start, dist, queue)
-        goal = -1
+        goal = np.int64(-1)
         for _ in range(goal_draws):
-            g = cells[num_walls + _below(state, num_free)]
+            g = np.int64(cells[num_walls + _below(state, num_free)])
             if dist[g] > min_path:
                 goal = g
                 break

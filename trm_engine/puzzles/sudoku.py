@@ -209,8 +209,7 @@ class SudokuFamily(Family):
         """Count solutions (0, 1 or 2 = 'two or more'); the rating is the dead ends of a full search."""
         g = self._checked(grid)
         k = _kernels()
-        solution = np.zeros(self.n * self.n, dtype=np.int8)
-        count, dead_ends, guesses = k.search(g.ravel().astype(np.int8), self.box, 2, False, solution)
+        count, dead_ends, guesses, solution = k.solve_one(g.ravel(), self.box, 2)
         extra = {"guesses": int(guesses), "rating": int(dead_ends), "rater": k.RATER,
                  "rater_version": k.RATER_VERSION}
         sol = solution.reshape(self.n, self.n).astype(np.int64) if count else None

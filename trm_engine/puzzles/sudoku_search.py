@@ -8,7 +8,8 @@ the number of dead ends (contradictions) met while searching the *whole* tree: f
 number does not depend on the digit order tried, so relabelled copies of a puzzle rate the same.
 It is in the spirit of tdoku's backtrack count but not equal to it (tdoku also uses locked candidates).
 
-Grids here are flat int8 arrays of length N*N (N = box*box), 0 = blank. This module imports numba;
+Grids here are flat int8 arrays of length N*N (N = box*box), 0 = blank. Entry points: `solve_many`
+(and `solve_one`) and `generate`. This module imports numba;
 everything else imports it lazily so that opening a dataset or drawing a grid does not pay for it.
 """
 
@@ -177,15 +178,11 @@ def _workspace(box):
 
 
 @njit(cache=True)
-def search(puzzle, box, limit, randomize, solution, exclude_cell=-1, exclude_digit=0):
-    """Search `puzzle` (flat int8, 0 = blank) until `limit` solutions are found or the tree is exhausted.
-    Writes the first solution into `solution`. Returns (count, dead_ends, guesses).
-    With exclude_cell >= 0, digit `exclude_digit` is ruled out there first (see `generate`)."""
-    return _search(puzzle, box, limit, randomize, solution, exclude_cell, exclude_digit, _workspace(box))
-
-
-@njit(cache=True)
 def _search(puzzle, box, limit, randomize, solution, exclude_cell, exclude_digit, workspace):
+    """Search `puzzle` (flat int8, 0 = blank) until `limit` solutions are found or the tree is exhausted.
+    Writes the first solution into `solution`; returns (count, dead_ends, guesses). With
+    exclude_cell >= 0, digit `exclude_digit` is ruled out there first (see `generate`). Callers pass
+    int64 cell/digit so that one compiled version serves all of them."""
     units, peers, stack_cells, stack_cand, stack_cell, stack_left = workspace
     n = box * box
     nn = n * n
@@ -242,31 +239,24 @@ def _search(puzzle, box, limit, randomize, solution, exclude_cell, exclude_digit
 
 
 @njit(cache=True)
-def count_many(puzzles, box, limit, counts, dead_ends, solutions):
-    """`search` over the rows of a (B, N*N) array (used by importers to check uniqueness fast)."""
+def _kernel(generating, box, limit, seed, min_rating, max_rating, min_clues, max_attempts,
+            puzzles, solutions, counts, dead_ends, guesses):
+    """The one compiled entry point (numba re-optimises `_search` inside every caller, so two entry
+    points doubled the first-run compile time). Solving: search each row of `puzzles`. Generating: fill
+    the rows; dead_ends receives the ratings. Returns (rows done, attempts)."""
     ws = _workspace(box)
-    for i in range(puzzles.shape[0]):
-        c, d, _ = _search(puzzles[i], box, limit, False, solutions[i], -1, 0, ws)
-        counts[i] = c
-        dead_ends[i] = d
-
-
-@njit(cache=True)
-def generate(count, box, seed, min_rating, max_rating, min_clues, max_attempts,
-             puzzles, solutions, ratings):
-    """Fill up to `count` rows of puzzles/solutions/ratings with unique-solution puzzles whose rating
-    (dead ends) lies in [min_rating, max_rating] (max_rating < 0: no upper bound). Clues are removed in
-    random order while the solution stays unique, stopping at `min_clues` (0 = minimal puzzle).
-    Returns (accepted, attempts); stops early after `max_attempts` candidate puzzles."""
+    if not generating:
+        for i in range(puzzles.shape[0]):
+            counts[i], dead_ends[i], guesses[i] = _search(puzzles[i], box, limit, False, solutions[i],
+                                                          -1, 0, ws)
+        return puzzles.shape[0], 0
     np.random.seed(seed)
-    n = box * box
-    nn = n * n
+    nn = box ** 4
     empty = np.zeros(nn, dtype=np.int8)
     scratch = np.empty(nn, dtype=np.int8)
-    ws = _workspace(box)
     accepted = 0
     attempts = 0
-    while accepted < count and attempts < max_attempts:
+    while accepted < puzzles.shape[0] and attempts < max_attempts:
         attempts += 1
         full = np.empty(nn, dtype=np.int8)
         _search(empty, box, 1, True, full, -1, 0, ws)  # a random complete grid
@@ -279,7 +269,7 @@ def generate(count, box, seed, min_rating, max_rating, min_clues, max_attempts,
             puzzle[cell] = 0
             # Still unique iff no solution puts another digit in this cell: one search that never
             # has to find (and then step past) the known solution.
-            c, _, _ = _search(puzzle, box, 1, False, scratch, cell, keep, ws)
+            c, _, _ = _search(puzzle, box, 1, False, scratch, np.int64(cell), np.int64(keep), ws)
             if c == 0:
                 clues -= 1
             else:
@@ -289,6 +279,34 @@ def generate(count, box, seed, min_rating, max_rating, min_clues, max_attempts,
             continue
         puzzles[accepted] = puzzle
         solutions[accepted] = full
-        ratings[accepted] = rating
+        dead_ends[accepted] = rating
         accepted += 1
     return accepted, attempts
+
+
+def solve_many(puzzles, box, limit, counts, dead_ends, guesses, solutions) -> None:
+    """Search every row of a (B, N*N) int8 array, counting solutions up to `limit` (int64 outputs)."""
+    _kernel(False, box, limit, 0, 0, -1, 0, 0, puzzles, solutions, counts, dead_ends, guesses)
+
+
+def solve_one(puzzle: np.ndarray, box: int, limit: int = 2):
+    """(count, dead_ends, guesses, solution) for one flat puzzle."""
+    n = box * box
+    rows = np.ascontiguousarray(puzzle, dtype=np.int8).reshape(1, n * n)
+    counts, dead, guesses = (np.zeros(1, np.int64) for _ in range(3))
+    solutions = np.zeros((1, n * n), np.int8)
+    solve_many(rows, box, limit, counts, dead, guesses, solutions)
+    return int(counts[0]), int(dead[0]), int(guesses[0]), solutions[0]
+
+
+def generate(box, seed, min_rating, max_rating, min_clues, max_attempts, puzzles, solutions, ratings):
+    """Fill the rows of puzzles/solutions (int8, C order) and ratings with unique-solution puzzles
+    whose rating (dead ends) lies in [min_rating, max_rating] (max_rating < 0: no upper bound). Clues
+    are removed in random order while the solution stays unique, down to `min_clues` (0 = minimal).
+    Returns (accepted, attempts); stops early after `max_attempts` candidate puzzles."""
+    rated = np.zeros(len(puzzles), np.int64)
+    unused = np.zeros(len(puzzles), np.int64)
+    done = _kernel(True, box, 2, seed, min_rating, max_rating, min_clues, max_attempts, puzzles, solutions,
+                   unused, rated, unused)
+    ratings[:] = rated
+    return done
