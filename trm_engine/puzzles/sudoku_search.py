@@ -9,8 +9,8 @@ number does not depend on the digit order tried, so relabelled copies of a puzzl
 It is in the spirit of tdoku's backtrack count but not equal to it (tdoku also uses locked candidates).
 
 Grids here are flat int8 arrays of length N*N (N = box*box), 0 = blank. Entry points: `solve_many`
-(and `solve_one`) and `generate`. This module imports numba;
-everything else imports it lazily so that opening a dataset or drawing a grid does not pay for it.
+(and `solve_one`) and `generate`. This module imports numba; everything else imports it lazily so
+that opening a dataset or drawing a grid does not pay for it.
 """
 
 from __future__ import annotations
