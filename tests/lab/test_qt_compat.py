@@ -26,3 +26,27 @@ def test_many_void_qt_calls_do_not_abort_the_interpreter():
                          env={"QT_QPA_PLATFORM": "offscreen", "PATH": ""})
     assert out.returncode == 0, out.stderr[-2000:]
     assert "survived" in out.stdout
+
+
+BOOL_CODE = """
+import trm_lab
+from PySide6.QtCore import QCoreApplication, QObject, Signal
+app = QCoreApplication([])
+class Source(QObject):
+    changed = Signal(bool)
+source = Source()
+seen = []
+source.changed.connect(seen.append)
+for _ in range(20000):
+    source.changed.emit(True)
+    source.changed.emit(False)
+seen.clear()
+print("survived")
+"""
+
+
+def test_many_bools_emitted_to_python_slots_do_not_abort_the_interpreter():
+    out = subprocess.run([sys.executable, "-c", BOOL_CODE], capture_output=True, text=True, timeout=120,
+                         env={"QT_QPA_PLATFORM": "offscreen", "PATH": ""})
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "survived" in out.stdout
