@@ -19,19 +19,26 @@ cancelled is emitted, followed by `ended`.
 Engine functions that report through a callback instead (`generate_sudoku(..., progress=cb)`) run
 with `progress_kw="progress"`: the job passes a callback whose calls become `progressed` events
 (one argument as is, several as a tuple) and where cancel and pause take effect.
+
+Work that has its own graceful stop (the trainer's `Control.request_stop`, which writes a checkpoint
+first) passes it as `stop_fn`: then cancel() asks the work to stop and lets it end on its own terms
+(usually `finished`); a second cancel() cuts it off at the next yield.
+
+`ProcessJob` is the same contract for a child process (QProcess), e.g. a `torchrun` training job.
 """
 
 from __future__ import annotations
 
 import atexit
+import collections
 import enum
 import inspect
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QThread, Signal, Slot
 
 from trm_engine.errors import TrmError
 
@@ -145,7 +152,7 @@ class _Worker(QObject):
             gen.close()  # runs the generator's own finally blocks (files closed, checkpoints saved)
 
 
-_ALIVE: set[Job] = set()  # running jobs are kept alive even if their owner drops them
+_ALIVE: set[Job | ProcessJob] = set()  # running jobs are kept alive even if their owner drops them
 
 
 class Job(QObject):
@@ -161,14 +168,16 @@ class Job(QObject):
     ended = Signal()  # after finished / failed / cancelled: the state is final
 
     def __init__(self, fn: Callable[..., Any], *args: Any, name: str = "", throttle_s: float = 0.0,
-                 progress_kw: str | None = None, background: bool = False, parent: QObject | None = None,
-                 **kwargs: Any):
+                 progress_kw: str | None = None, background: bool = False, stop_fn: Callable[[], None] | None = None,
+                 parent: QObject | None = None, **kwargs: Any):
         super().__init__(parent)
         self.name = name or getattr(fn, "__name__", "job")
         self.background = background  # housekeeping (e.g. a live path search): quitting does not ask
         self._fn, self._args, self._kwargs = fn, args, kwargs
         self._throttle_s = throttle_s
         self._progress_kw = progress_kw
+        self._stop_fn = stop_fn  # the work's own graceful stop, called by the first cancel()
+        self.stop_requested = False
         self._control = _Control()
         self._state = JobState.READY
         self._thread: QThread | None = None
@@ -209,7 +218,12 @@ class Job(QObject):
         return self
 
     def cancel(self) -> None:
-        """Ask the work to stop at its next yield (a plain function: its result will be dropped)."""
+        """Ask the work to stop at its next yield (a plain function: its result will be dropped).
+        With a `stop_fn`, the first call asks the work to stop itself and the job ends as the work does."""
+        if self.is_running and self._stop_fn is not None and not self.stop_requested:
+            self.stop_requested = True
+            self._stop_fn()
+            return
         if self.is_running:
             self._control.cancel.set()
             self._control.running.set()
@@ -269,10 +283,13 @@ class Job(QObject):
 
 
 def progress_of(event: object) -> tuple[int, int, str] | None:
-    """(done, total, text) from a progress event: an object with done/total (and message), or a
-    (done, total) tuple from a progress callback."""
+    """(done, total, text) from a progress event: an object with done/total (and message) or with
+    step/total_steps (training events), or a (done, total) tuple from a progress callback."""
     if isinstance(event, tuple) and len(event) == 2 and all(isinstance(v, int) for v in event):
         return event[0], event[1], ""
+    if hasattr(event, "total_steps") and hasattr(event, "step"):
+        step, total = event.step, event.total_steps
+        return (step, total, f"step {step:,} of {total:,}") if isinstance(total, int) and total > 0 else None
     done = getattr(event, "done", None)
     total = getattr(event, "total", None)
     if isinstance(done, int) and isinstance(total, int) and total > 0:
@@ -280,17 +297,122 @@ def progress_of(event: object) -> tuple[int, int, str] | None:
     return None
 
 
-def running_jobs(include_background: bool = False) -> list[Job]:
+class ProcessJob(QObject):
+    """A child process (QProcess) with Job's contract: started, then exactly one of finished(exit code
+    0) / failed(text ending with the output's tail) / cancelled, then ended. cancel() sends SIGTERM
+    (`trm train` stops gracefully on it, with a checkpoint); a second cancel() kills. stdout and stderr
+    are merged: `output_received` carries each chunk, `output_tail()` the last lines."""
+
+    started = Signal()
+    output_received = Signal(str)
+    finished = Signal(int)
+    failed = Signal(str)
+    cancelled = Signal()
+    ended = Signal()
+
+    def __init__(self, program: str, args: Sequence[str], name: str = "", env: dict[str, str] | None = None,
+                 background: bool = False, parent: QObject | None = None):
+        super().__init__(parent)
+        self.name, self.background = name or program, background
+        self.program, self.args = program, list(args)
+        self._tail: collections.deque[str] = collections.deque(maxlen=200)
+        self._partial, self._state = "", JobState.READY
+        self.exit_code: int | None = None
+        self.error_text = ""
+        self.process = QProcess(self)
+        self.process.setProcessChannelMode(QProcess.ProcessChannelMode.MergedChannels)
+        environment = QProcessEnvironment.systemEnvironment()
+        for key, value in (env or {}).items():
+            environment.insert(key, value)
+        self.process.setProcessEnvironment(environment)
+        self.process.readyReadStandardOutput.connect(self._on_process_ready_read)
+        self.process.finished.connect(self._on_process_finished)
+        self.process.errorOccurred.connect(self._on_process_error_occurred)
+
+    state = Job.state
+    is_running = Job.is_running
+
+    def start(self) -> ProcessJob:
+        if self._state is not JobState.READY:
+            raise RuntimeError(f"job {self.name!r} was already started")
+        self._state = JobState.RUNNING
+        _ALIVE.add(self)
+        self.process.start(self.program, self.args)
+        self.started.emit()
+        return self
+
+    def cancel(self) -> None:
+        """SIGTERM (a graceful stop); a second call kills the process."""
+        try:
+            if self._state is JobState.CANCELLING:
+                self.process.kill()
+            elif self.is_running:
+                self._state = JobState.CANCELLING
+                self.process.terminate()
+        except RuntimeError:  # the QProcess is already gone (interpreter shutdown)
+            pass
+
+    def wait(self, msecs: int = 5000) -> bool:
+        try:
+            return self.process.state() == QProcess.ProcessState.NotRunning or self.process.waitForFinished(msecs)
+        except RuntimeError:
+            return True
+
+    def output_tail(self, lines: int = 20) -> str:
+        return "\n".join((list(self._tail) + ([self._partial] if self._partial else []))[-lines:])
+
+    def _on_process_ready_read(self) -> None:
+        text = bytes(self.process.readAllStandardOutput()).decode(errors="replace")
+        if text:
+            parts = (self._partial + text).split("\n")
+            self._partial = parts.pop()
+            self._tail.extend(parts)
+            self.output_received.emit(text)
+
+    def _on_process_finished(self, code: int, status: QProcess.ExitStatus) -> None:
+        if self._state in _OVER:
+            return
+        self._on_process_ready_read()
+        self.exit_code = code
+        if self._state is JobState.CANCELLING:
+            self._end(JobState.CANCELLED, self.cancelled)
+        elif status == QProcess.ExitStatus.NormalExit and code == 0:
+            self._end(JobState.FINISHED, self.finished, code)
+        else:
+            how = f"exited with code {code}" if status == QProcess.ExitStatus.NormalExit else "crashed"
+            tail = self.output_tail()
+            self.error_text = f"{self.name} {how}" + (f":\n{tail}" if tail else "")
+            self._end(JobState.FAILED, self.failed, self.error_text)
+
+    def _on_process_error_occurred(self, error: QProcess.ProcessError) -> None:
+        if error == QProcess.ProcessError.FailedToStart and self._state not in _OVER:
+            self.error_text = f"{self.name}: could not start {self.program} ({self.process.errorString()})"
+            self._end(JobState.FAILED, self.failed, self.error_text)
+
+    def _end(self, state: JobState, signal, *args) -> None:
+        self._state = state
+        _ALIVE.discard(self)
+        signal.emit(*args)
+        self.ended.emit()
+
+
+def running_jobs(include_background: bool = False) -> list[Job | ProcessJob]:
     """Jobs started and not yet over (for 'quit while running?' and shutdown)."""
     return [job for job in _ALIVE if job.is_running and (include_background or not job.background)]
 
 
 def cancel_all(wait_ms: int = 3000) -> bool:
-    """Cancel every running job and wait for their threads; True if all stopped in time."""
+    """Cancel every running job and wait for it; True if all stopped in time. A job with a graceful
+    stop gets `wait_ms` to use it before it is cut off."""
     jobs = list(_ALIVE)
     for job in jobs:
         job.cancel()
-    return all(job.wait(wait_ms) for job in jobs)
+    if all([job.wait(wait_ms) for job in jobs]):
+        return True
+    for job in jobs:
+        if job.is_running:
+            job.cancel()
+    return all([job.wait(wait_ms) for job in jobs])
 
 
 # A QThread destroyed while running aborts the process: at exit, stop what is still running first.
