@@ -136,3 +136,13 @@ def test_truncated_memory_mapped_file_is_caught(tmp_path):
         f.truncate(size - 100_000)
     with pytest.raises(DataError, match="t.h5"):
         PuzzleDataset.open(path)
+
+
+def test_a_4x4_build_draws_more_until_its_puzzles_are_distinct():
+    """4x4 boards repeat minimal puzzles by chance; the builder must still deliver distinct ones."""
+    from trm_engine.data.build import SudokuBuild, build_sudoku
+    from trm_engine.puzzles.generate import SudokuSettings
+
+    ds = build_sudoku(SudokuBuild(train=600, test=150, seed=1, settings=SudokuSettings(box=2)))
+    rows = np.concatenate([ds.split("train").inputs, ds.split("test").inputs])
+    assert len(rows) == 750 and len(np.unique(rows, axis=0)) == 750

@@ -15,7 +15,7 @@ import numpy as np
 from .. import __version__
 from ..errors import DataError
 from ..puzzles import get_family
-from ..puzzles.generate import MazeSettings, Progress, SudokuSettings, generate_mazes, generate_sudoku
+from ..puzzles.generate import Generated, MazeSettings, Progress, SudokuSettings, generate_mazes, generate_sudoku
 from .dataset import PuzzleDataset, Split
 
 
@@ -59,6 +59,12 @@ def _unique_rows(rows: np.ndarray) -> np.ndarray:
     return np.sort(first)
 
 
+def _concat(a: Generated, b: Generated) -> Generated:
+    return Generated(np.concatenate([a.puzzles, b.puzzles]), np.concatenate([a.solutions, b.solutions]),
+                     np.concatenate([a.ratings, b.ratings]), a.attempts + b.attempts, a.seconds + b.seconds,
+                     a.settings)
+
+
 def build_sudoku(cfg: SudokuBuild = SudokuBuild(), progress: Progress | None = None) -> PuzzleDataset:
     """Generate train + test puzzles (distinct puzzles; train and test never share one)."""
     if cfg.train < 0 or cfg.test < 0 or cfg.train + cfg.test == 0:
@@ -66,9 +72,19 @@ def build_sudoku(cfg: SudokuBuild = SudokuBuild(), progress: Progress | None = N
     total = cfg.train + cfg.test
     gen = generate_sudoku(total, cfg.seed, cfg.settings, progress)
     keep = _unique_rows(gen.puzzles)
-    if len(keep) < total:  # astronomically rare for 9x9; common for tiny 4x4 sets
-        raise DataError(f"sudoku build: only {len(keep)} distinct puzzles among {total} generated; "
-                        "ask for fewer (4x4 has few distinct minimal puzzles)")
+    # Small boards (4x4) repeat puzzles by chance: draw more, from further seeds, until enough are distinct.
+    for extra_round in range(1, 9):
+        if len(keep) >= total:
+            break
+        more = generate_sudoku(2 * (total - len(keep)) + 16, cfg.seed + 7919 * extra_round, cfg.settings)
+        gen = _concat(gen, more)
+        keep = _unique_rows(gen.puzzles)
+    if len(keep) < total:
+        raise DataError(f"sudoku build: only {len(keep)} distinct puzzles found for {total} asked; "
+                        "ask for fewer (4x4 has few distinct minimal puzzles) or allow more clues (--clues)")
+    keep = keep[:total]
+    gen = Generated(gen.puzzles[keep], gen.solutions[keep], gen.ratings[keep], gen.attempts,
+                    gen.seconds, gen.settings)
     family = get_family("sudoku", box=cfg.settings.box)
     enc_p = gen.puzzles.astype(np.uint8) + 1
     enc_s = gen.solutions.astype(np.uint8) + 1

@@ -1,14 +1,12 @@
-"""`trm model info|import` and `trm bench model`."""
+"""`trm model info|import` and `trm bench model`. Heavy imports (torch) happen inside the commands, so that
+building the `trm` parser stays fast for commands that never touch a model."""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
 
-import torch
-
 from ..config import apply_overrides, load_preset, preset_description, preset_names
-from ..device import resolve_device, resolve_dtype
 
 
 def add_preset_args(p: argparse.ArgumentParser, required: bool = True) -> None:
@@ -114,7 +112,10 @@ def _presets(args) -> int:
 
 
 def _bench(args) -> int:
+    import torch
+
     from ..cli import print_json
+    from ..device import resolve_device, resolve_dtype
     from .bench import bench_model
 
     if args.threads:
