@@ -1,0 +1,301 @@
+"""CurvesView: a grid of live line plots (pyqtgraph) for several runs at once, TensorBoard-style.
+
+Each plot shows named series; each run has its own colour and appears in every plot. Data arrive as
+whole numpy arrays (`set_series`) and only existing PlotDataItems are updated (`setData`), never
+recreated. Smoothing is TensorBoard's debiased EMA (default 0.6) drawn over the faint raw line; x is the
+step or the wall-clock time; "follow latest" scrolls a zoomed view along with new data and keeps its
+width; the x-axes are linked. Export: PNG of the grid, CSV of every series. Engine-agnostic.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+X_MODES = {"step": "step", "time": "wall time (min)"}
+TITLE_SIZE = "10pt"
+DEFAULT_SMOOTHING = 0.6  # TensorBoard's default
+
+
+def smooth_ema(values: np.ndarray, weight: float) -> np.ndarray:
+    """TensorBoard's classic smoothing: a debiased exponential moving average. Non-finite points pass
+    through unchanged and do not enter the average; a constant series is returned as it is."""
+    return EmaState(weight).extend(np.asarray(values, dtype=float))
+
+
+@dataclass
+class EmaState:
+    """The running state of `smooth_ema`, so a growing series is smoothed only in its new points."""
+
+    weight: float
+    last: float = 0.0
+    count: int = 0  # finite points averaged so far
+    out: list = field(default_factory=list)
+
+    def extend(self, values: np.ndarray) -> np.ndarray:
+        w = self.weight
+        for v in values.tolist():
+            if not math.isfinite(v):
+                self.out.append(v)
+                continue
+            self.last = self.last * w + (1.0 - w) * v
+            self.count += 1
+            self.out.append(self.last / (1.0 - w ** self.count) if w < 1.0 else self.last)
+        return np.asarray(self.out, dtype=float)
+
+
+@dataclass(frozen=True)
+class SeriesSpec:
+    """One named series of a plot: drawn dashed or not, smoothed or shown as points (evaluations)."""
+
+    key: str
+    label: str
+    dashed: bool = False
+    smoothed: bool = True  # False: points joined by a line, never smoothed (sparse series such as evals)
+
+
+@dataclass(frozen=True)
+class PlotSpec:
+    key: str
+    title: str
+    series: tuple[SeriesSpec, ...]
+    log_y: bool = False  # follows the view's log-y switch (losses, learning rate)
+
+
+@dataclass
+class _Curve:
+    raw: pg.PlotDataItem
+    smooth: pg.PlotDataItem
+    steps: np.ndarray
+    times: np.ndarray
+    values: np.ndarray
+    ema: EmaState | None = None
+
+
+class CurvesView(QWidget):
+    """A grid of PlotItems with linked x-axes; runs are keys with a colour, series come from PlotSpecs."""
+
+    def __init__(self, plots: list[PlotSpec], columns: int = 4, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.specs = {p.key: p for p in plots}
+        self._series_plot = {s.key: p.key for p in plots for s in p.series}
+        self._series_spec = {s.key: s for p in plots for s in p.series}
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.setObjectName("curves")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.graphics)
+        self.plots: dict[str, pg.PlotItem] = {}
+        self._legends: list[pg.LegendItem] = []
+        for i, spec in enumerate(plots):
+            plot = self.graphics.addPlot(row=i // columns, col=i % columns)
+            plot.setTitle(spec.title, size=TITLE_SIZE)
+            plot.showGrid(x=True, y=True, alpha=0.2)
+            if self.plots:
+                plot.setXLink(next(iter(self.plots.values())))
+            if len(spec.series) > 1:  # which line style is which series (the colours are the runs)
+                legend = pg.LegendItem(offset=(-4, 4), labelTextSize="8pt")
+                legend.setParentItem(plot.getViewBox())
+                for series in spec.series:
+                    style = Qt.PenStyle.DashLine if series.dashed else Qt.PenStyle.SolidLine
+                    legend.addItem(pg.PlotDataItem(pen=pg.mkPen("#808080", width=2, style=style)), series.label)
+                self._legends.append(legend)
+            self.plots[spec.key] = plot
+        self._curves: dict[tuple[str, str], _Curve] = {}
+        self._colors: dict[str, QColor] = {}
+        self.smoothing = DEFAULT_SMOOTHING
+        self.log_y = False
+        self.x_mode = "step"
+        self.follow = True
+        self._foreground = "#202020"
+        self._set_x_labels()
+
+    # ---- runs and data ----------------------------------------------------------------------------
+    def runs(self) -> list[str]:
+        return list(self._colors)
+
+    def set_run_color(self, run: str, color: QColor | str) -> None:
+        self._colors[run] = QColor(color)
+        for (r, key), curve in self._curves.items():
+            if r == run:
+                self._style(curve, run, key)
+
+    def remove_run(self, run: str) -> None:
+        for key in [k for k in self._curves if k[0] == run]:
+            curve = self._curves.pop(key)
+            plot = self.plots[self._series_plot[key[1]]]
+            plot.removeItem(curve.raw)
+            plot.removeItem(curve.smooth)
+        self._colors.pop(run, None)
+
+    def set_series(self, run: str, key: str, steps: np.ndarray, times: np.ndarray, values: np.ndarray) -> None:
+        """The whole series `key` of `run` (x by step and by wall-clock seconds); updates items in place."""
+        if run not in self._colors:
+            self.set_run_color(run, "#1f77b4")
+        curve = self._curves.get((run, key))
+        if curve is None:
+            plot = self.plots[self._series_plot[key]]
+            raw, smooth = pg.PlotDataItem(), pg.PlotDataItem()
+            for item in (raw, smooth):
+                item.setDownsampling(auto=True, method="peak")
+                item.setClipToView(True)
+                plot.addItem(item)
+            raw.setZValue(-1)
+            curve = self._curves[(run, key)] = _Curve(raw, smooth, steps, times, values)
+            self._style(curve, run, key)
+        old = curve.values
+        curve.steps, curve.times, curve.values = (np.asarray(a, dtype=float) for a in (steps, times, values))
+        if curve.ema is not None and not _extends(curve.values, old, len(curve.ema.out)):
+            curve.ema = None  # the series was rewritten (a resumed run dropped later points): start over
+        self._draw(curve, key)
+
+    def point_count(self, run: str, key: str) -> int:
+        curve = self._curves.get((run, key))
+        return 0 if curve is None else len(curve.values)
+
+    def items(self, run: str, key: str) -> tuple[pg.PlotDataItem, pg.PlotDataItem] | None:
+        """The (raw, smoothed) items of a series, for tests and exports."""
+        curve = self._curves.get((run, key))
+        return None if curve is None else (curve.raw, curve.smooth)
+
+    # ---- view options -----------------------------------------------------------------------------
+    def set_smoothing(self, weight: float) -> None:
+        self.smoothing = min(max(float(weight), 0.0), 0.999)
+        for (_run, key), curve in self._curves.items():
+            curve.ema = None
+            self._draw(curve, key)
+
+    def set_log_y(self, on: bool) -> None:
+        self.log_y = bool(on)
+        for spec in self.specs.values():
+            if spec.log_y:
+                self.plots[spec.key].setLogMode(y=self.log_y)
+
+    def set_x_mode(self, mode: str) -> None:
+        if mode not in X_MODES:
+            raise ValueError(f"x mode must be one of {', '.join(X_MODES)}")
+        self.x_mode = mode
+        self._set_x_labels()
+        for (_run, key), curve in self._curves.items():
+            self._draw(curve, key)
+        self.fit_all()
+
+    def set_follow(self, on: bool) -> None:
+        self.follow = bool(on)
+        self.follow_latest()
+
+    def fit_all(self) -> None:
+        for plot in self.plots.values():
+            plot.enableAutoRange()
+
+    def follow_latest(self) -> None:
+        """Scroll a zoomed view so the newest point is at its right edge, keeping the zoom's width
+        (an auto-ranging view follows by itself)."""
+        if not self.follow or not self._curves:
+            return
+        vb = next(iter(self.plots.values())).getViewBox()
+        if vb.autoRangeEnabled()[0]:
+            return
+        latest = max((float(c.raw.xData[-1]) for c in self._curves.values()
+                      if c.raw.xData is not None and len(c.raw.xData)), default=None)
+        (lo, hi), _ = vb.viewRange()
+        if latest is not None and latest > hi:
+            width = hi - lo
+            vb.setXRange(latest - 0.97 * width, latest + 0.03 * width, padding=0)
+
+    def set_colors(self, background: str, foreground: str) -> None:
+        self._foreground = foreground
+        self.graphics.setBackground(background)
+        for spec in self.specs.values():
+            plot = self.plots[spec.key]
+            plot.setTitle(spec.title, color=foreground, size=TITLE_SIZE)
+            for name in ("left", "bottom"):
+                axis = plot.getAxis(name)
+                axis.setPen(pg.mkPen(foreground))
+                axis.setTextPen(pg.mkPen(foreground))
+        for legend in self._legends:
+            legend.setLabelTextColor(foreground)
+
+    # ---- export -----------------------------------------------------------------------------------
+    def export_png(self, path: Path) -> Path:
+        path = Path(path)
+        if not self.graphics.grab().save(str(path), "PNG"):
+            raise OSError(f"{path}: could not write the image")
+        return path
+
+    def csv_rows(self) -> list[list]:
+        """run, series, step, time_s, value, smoothed: one row per point of every series."""
+        rows = []
+        for (run, key), curve in self._curves.items():
+            smoothed = self._smoothed(curve, key)
+            for s, t, v, sv in zip(curve.steps.tolist(), curve.times.tolist(), curve.values.tolist(),
+                                   smoothed.tolist()):
+                rows.append([run, key, int(s), round(t, 3), v, sv])
+        return rows
+
+    def export_csv(self, path: Path) -> Path:
+        path = Path(path)
+        with open(path, "w", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["run", "series", "step", "time_s", "value", "smoothed"])
+            writer.writerows(self.csv_rows())
+        return path
+
+    # ---- drawing ----------------------------------------------------------------------------------
+    def _x(self, curve: _Curve) -> np.ndarray:
+        return curve.steps if self.x_mode == "step" else curve.times / 60.0
+
+    def _smoothed(self, curve: _Curve, key: str) -> np.ndarray:
+        spec = self._series_spec[key]
+        values = curve.values
+        finite = values[np.isfinite(values)]
+        if not spec.smoothed or self.smoothing <= 0 or len(finite) < 2 or finite.min() == finite.max():
+            return values  # nothing to smooth (a constant series stays exactly as it is)
+        if curve.ema is None or curve.ema.weight != self.smoothing:
+            curve.ema = EmaState(self.smoothing)
+        done = len(curve.ema.out)
+        return curve.ema.extend(values[done:])
+
+    def _draw(self, curve: _Curve, key: str) -> None:
+        x = self._x(curve)
+        spec = self._series_spec[key]
+        smoothed = self._smoothed(curve, key)
+        curve.smooth.setData(x, smoothed)
+        show_raw = spec.smoothed and smoothed is not curve.values
+        curve.raw.setVisible(show_raw)
+        if show_raw:
+            curve.raw.setData(x, curve.values)
+        self.follow_latest()
+
+    def _style(self, curve: _Curve, run: str, key: str) -> None:
+        color = QColor(self._colors.get(run, QColor("#1f77b4")))
+        spec = self._series_spec[key]
+        style = Qt.PenStyle.DashLine if spec.dashed else Qt.PenStyle.SolidLine
+        curve.smooth.setPen(pg.mkPen(color, width=2, style=style))
+        faint = QColor(color)
+        faint.setAlpha(70)
+        curve.raw.setPen(pg.mkPen(faint, width=1, style=style))
+        if not spec.smoothed:
+            curve.smooth.setSymbol("o")
+            curve.smooth.setSymbolSize(5)
+            curve.smooth.setSymbolBrush(color)
+            curve.smooth.setSymbolPen(pg.mkPen(color))
+
+    def _set_x_labels(self) -> None:
+        for plot in self.plots.values():
+            plot.setLabel("bottom", X_MODES[self.x_mode])
+
+
+def _extends(new: np.ndarray, old: np.ndarray, done: int) -> bool:
+    """True if `new` starts with the first `done` points of `old` (the series only grew)."""
+    if not done:
+        return True
+    return len(new) >= done and len(old) >= done and np.array_equal(new[:done], old[:done], equal_nan=True)
