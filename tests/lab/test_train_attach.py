@@ -1,0 +1,77 @@
+"""Following runs written by other processes: a `trm train` started in a terminal (attached by its
+folder) and a run the app itself starts under torchrun (two CPU processes with gloo)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from lab_helpers import make_window
+from train_helpers import plan, sudoku4_dataset, tiny_config
+
+from trm_lab.panels.train_feed import ProcessRun, torchrun_command
+
+SETS = ["hidden_size=32", "num_heads=2", "puzzle_emb_ndim=32", "h_cycles=2", "l_cycles=1", "halt_max_steps=4",
+        "global_batch_size=8", "log_interval=1", "eval_interval=4", "lr_warmup_steps=2", "threads=1"]
+
+
+@pytest.fixture
+def panel(qtbot, theme, monkeypatch):
+    monkeypatch.delenv("TRM_LAB_RUNS", raising=False)
+    return make_window(qtbot, theme).show_area("train")
+
+
+def test_attaching_shows_the_live_curves_of_a_run_written_by_trm_train(qtbot, panel, tmp_path, tmp_path_factory):
+    data = sudoku4_dataset(tmp_path_factory)
+    run_dir = tmp_path / "elsewhere" / "terminal-run"
+    command = [sys.executable, "-m", "trm_engine.cli", "train", "--preset", "sudoku4-mlp-lab", "--data", str(data),
+               "--steps", "12", "--run-dir", str(run_dir), "--name", "from a terminal", "--quiet",
+               *[f"--set={s}" for s in SETS]]
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        qtbot.waitUntil(lambda: (run_dir / "config.json").exists() or child.poll() is not None, timeout=120000)
+        assert panel.window().open_path(run_dir)  # what File > Open (or Attach Run Folder) does
+        curves = panel.monitor.curves
+        qtbot.waitUntil(lambda: curves.point_count(str(run_dir), "loss") > 0, timeout=120000)
+        first = curves.point_count(str(run_dir), "loss")
+        qtbot.waitUntil(lambda: curves.point_count(str(run_dir), "loss") == 12, timeout=120000)
+        assert first < 12 or panel.histories[run_dir].state == "finished"  # seen while it was training
+        assert child.wait(120) == 0, child.stderr.read()[-2000:]
+        qtbot.waitUntil(lambda: "finished" in panel.monitor.header.text(), timeout=10000)
+        qtbot.waitUntil(lambda: curves.point_count(str(run_dir), "eval_exact") == 3, timeout=10000)
+        qtbot.waitUntil(lambda: run_dir in panel.runs.items, timeout=10000)  # listed although outside the root
+        assert panel.runs.items[run_dir].text(0) == "from a terminal"
+        assert run_dir in panel.session.attached and panel.monitor.current == run_dir
+    finally:
+        child.kill()
+        child.wait()
+
+
+def test_torchrun_command_sets_what_differs_from_the_preset(tmp_path):
+    cfg = tiny_config(tmp_path / "d.h5", "steps=7", "name=two ranks")
+    command = torchrun_command(cfg, tmp_path / "run", 2, resume=True)
+    assert command[:7] == [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+                           "-m"]
+    assert command[command.index("--data") + 1] == str(tmp_path / "d.h5")
+    assert {"--set=model.hidden_size=32", "--set=train.steps=7", "--set=name=two ranks",
+            "--set=train.lr_warmup_steps=2"} <= set(command)
+    assert "--set=model.mixer=mlp_t" not in command  # the preset's own value
+    assert command[-1] == "--resume"
+
+
+@pytest.mark.slow
+def test_a_run_on_two_processes_trains_under_torchrun_and_the_monitor_follows(qtbot, panel, tmp_path_factory):
+    data = sudoku4_dataset(tmp_path_factory)
+    source = panel.start_run(plan(tiny_config(data, "steps=6", "eval_interval=3"), "ddp", processes=2))
+    assert isinstance(source, ProcessRun)
+    with qtbot.waitSignal(source.ended, timeout=180000):
+        pass
+    assert source.job.exit_code == 0, source.job.output_tail()
+    history = panel.histories[source.run_dir]
+    qtbot.waitUntil(lambda: history.state == "finished", timeout=10000)
+    assert history.world_size == 2 and [int(s) for s in history.arrays("loss")[0]] == [1, 2, 3, 4, 5, 6]
+    qtbot.waitUntil(lambda: panel.monitor.curves.point_count(str(source.run_dir), "loss") == 6, timeout=5000)
+    assert "\u00d7 2" in panel.monitor.header.text()
+    assert json.loads((source.run_dir / "status.json").read_text())["state"] == "finished"
