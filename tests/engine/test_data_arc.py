@@ -163,3 +163,18 @@ def test_eval_rows_map_back_to_the_original_grids():
     assert seen == 8 * 6  # 8 test inputs x (identity + 5 augmentations)
     with pytest.raises(DataError, match="stores 5"):
         next(iter_eval(ds, augmentations=6))
+
+
+@pytest.mark.skipif(not CONCEPT.is_dir(), reason="ConceptARC corpus not present")
+def test_a_small_canvas_keeps_the_tasks_that_fit_and_samples_on_it():
+    from trm_engine.data.sampler import TrainSampler
+
+    concept = load_concept(CONCEPT)
+    ds = build_arc([concept], [], augmentations=4, seed=0, canvas=10)
+    fits = [t for t in concept.tasks if max(max(g.shape) for g in t.grids()) <= 10]
+    assert ds.seq_len == 100 and ds.family_options == {"canvas": 10} and len(ds.tasks) == len(fits)
+    assert ds.metadata["tasks_too_large_for_canvas"] == len(concept.tasks) - len(fits)
+    batch = TrainSampler(ds, global_batch_size=16, seed=0).next_batch()
+    assert batch["inputs"].shape == (16, 100) and batch["inputs"].max() <= 11
+    with pytest.raises(DataError, match="canvas"):
+        build_arc([concept], [], canvas=31)

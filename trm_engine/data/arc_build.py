@@ -93,16 +93,29 @@ def _relabelling(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
 
 def build_arc(subsets: list[ArcSubset], test_subsets: Iterable[str], augmentations: int = DEFAULT_AUGMENTATIONS,
               seed: int = 0, source: str = "", progress: Progress | None = None,
-              extra_metadata: dict | None = None) -> PuzzleDataset:
-    """Assemble subsets into a dataset (train split, and test split from the test subsets)."""
+              extra_metadata: dict | None = None, canvas: int = 30) -> PuzzleDataset:
+    """Assemble subsets into a dataset (train split, and test split from the test subsets).
+
+    `canvas` < 30 makes a laptop-size set: tasks with a grid larger than canvas x canvas are left out
+    (counted in the metadata), the rest are encoded on the small canvas."""
     test_subsets = set(test_subsets)
+    if not 1 <= canvas <= 30:
+        raise DataError(f"ARC build: canvas must be 1..30, got {canvas}")
+    skipped = 0
+    if canvas < 30:
+        kept = []
+        for s in subsets:
+            fits = [t for t in s.tasks if max(max(g.shape) for g in t.grids()) <= canvas]
+            skipped += len(s.tasks) - len(fits)
+            kept.append(ArcSubset(s.name, fits, s.origin))
+        subsets = kept
     unknown = test_subsets - {s.name for s in subsets}
     if unknown:
         raise DataError(f"ARC build: test subset(s) {sorted(unknown)} not among "
                         f"{[s.name for s in subsets]}")
     if augmentations < 0 or augmentations > 100_000:
         raise DataError(f"ARC build: augmentations must be 0..100000, got {augmentations}")
-    family = ArcFamily()
+    family = ArcFamily(canvas)
     tasks: list[str] = []
     where: dict[str, str] = {}
     rows = {"train": _Rows(), "test": _Rows()}
@@ -146,6 +159,7 @@ def build_arc(subsets: list[ArcSubset], test_subsets: Iterable[str], augmentatio
         first += len(s.tasks)
     meta = provenance(source or "arc", seed, subsets=subset_info, test_subsets=sorted(test_subsets),
                       augmentations=augmentations, augmentations_found=int(aug_counts.sum()),
+                      canvas=canvas, tasks_too_large_for_canvas=skipped,
                       split_rule="demonstrations -> train; test pairs of test subsets -> test, same id",
                       **(extra_metadata or {}))
     return PuzzleDataset("arc", family.options, family.vocab_size, family.seq_len(),

