@@ -159,17 +159,20 @@ def test_file_round_trip_and_info(tiny_run, sudoku4, tmp_path):
 
 
 def test_per_cell_norms_are_recorded_and_saved(tiny_run, sudoku4, tmp_path):
-    """The norm heat map's data: each cell's RMS; the state's norm is the RMS over the cells."""
+    """The heat maps' data: each cell's RMS and RMS change; norm and delta are their RMS over the cells."""
     model, _, _ = load_model(checkpoint_of(tiny_run))
     tracer, _ = record(model, *example(sudoku4), steps=2)
     for s in tracer.trace.states:
         assert s.cell_norm.shape == (16,)
         assert float(np.sqrt(np.mean(s.cell_norm.astype(np.float64) ** 2))) == pytest.approx(s.norm, rel=2e-3)
+        assert float(np.sqrt(np.mean(s.cell_delta.astype(np.float64) ** 2))) == pytest.approx(s.delta, rel=2e-3,
+                                                                                               abs=1e-6)
     write_trace(tmp_path / "t.trace.h5", tracer.finish())
     back = read_trace(tmp_path / "t.trace.h5")
     assert np.array_equal(back.states[-1].cell_norm, tracer.trace.states[-1].cell_norm)
-    with h5py.File(tmp_path / "t.trace.h5", "a") as f:  # a file from before cell_norm still reads
-        del f["steps/cell_norm"]
+    assert np.array_equal(back.states[-1].cell_delta, tracer.trace.states[-1].cell_delta)
+    with h5py.File(tmp_path / "t.trace.h5", "a") as f:  # a file from before these still reads
+        del f["steps/cell_norm"], f["steps/cell_delta"]
     assert read_trace(tmp_path / "t.trace.h5").states[0].cell_norm is None
 
 

@@ -41,7 +41,8 @@ class StateRecord:
     state: np.ndarray | None = None  # (L, D) float16 at level "full"
     features: np.ndarray | None = field(default=None, repr=False)  # (seq_len, D) for the projection fit
     projection: np.ndarray | None = None  # (seq_len, 3) float16, filled by Trace.fit_projection()
-    cell_norm: np.ndarray | None = None  # (seq_len,) float16 RMS of each cell's vector (the norm heat map)
+    cell_norm: np.ndarray | None = None  # (seq_len,) float16 RMS of each cell's vector
+    cell_delta: np.ndarray | None = None  # (seq_len,) float16 RMS of each cell's change since the previous state
 
     @property
     def name(self) -> str:
@@ -93,6 +94,8 @@ class StateRecorder:
             confidence=conf.to(torch.float16).cpu().numpy(), changed=changed,
             norm=float(puzzle.pow(2).mean().sqrt()), delta=delta,
             cell_norm=puzzle.pow(2).mean(-1).sqrt().to(torch.float16).cpu().numpy(),
+            cell_delta=((puzzle - prev_state).pow(2).mean(-1).sqrt() if prev_state is not None
+                        else torch.zeros(len(puzzle))).to(torch.float16).cpu().numpy(),
             state=s.to(torch.float16).cpu().numpy() if self.level == "full" else None,
             features=puzzle.to(torch.float16).cpu().numpy(),
         )

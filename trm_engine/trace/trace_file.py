@@ -30,6 +30,8 @@ _SCALARS = {  # name: (dtype, getter)
     "cell_accuracy": ("f4", lambda r: r.cell_accuracy), "exact": ("u1", lambda r: int(r.exact)),
 }
 
+_CELLS = ("cell_norm", "cell_delta")  # optional per-cell float16 maps, written when the records have them
+
 
 def canvas_shape(seq_len: int) -> tuple[int, int]:
     side = int(round(seq_len ** 0.5))
@@ -78,7 +80,8 @@ class TraceWriter:
         s.create_dataset("projection", shape=(0, H, W, 3), maxshape=(None, H, W, 3), dtype="f2",
                          chunks=(1, H, W, 3), **opts)
         s["projection"].attrs["fitted"] = False
-        s.create_dataset("cell_norm", shape=(0, H, W), maxshape=(None, H, W), dtype="f2", chunks=(1, H, W), **opts)
+        for name in _CELLS:
+            s.create_dataset(name, shape=(0, H, W), maxshape=(None, H, W), dtype="f2", chunks=(1, H, W), **opts)
         if full:
             L, D = int(cfg["seq_len"]) + _prefix_len(cfg), int(cfg["hidden_size"])
             s.create_dataset("state", shape=(0, L, D), maxshape=(None, L, D), dtype="f2", chunks=(1, L, D), **opts)
@@ -97,9 +100,10 @@ class TraceWriter:
             s[name].resize((n + 1,) + s[name].shape[1:])
             s[name][n] = value.reshape(self.shape)
         s["projection"].resize((n + 1,) + s["projection"].shape[1:])
-        if r.cell_norm is not None:
-            s["cell_norm"].resize((n + 1,) + s["cell_norm"].shape[1:])
-            s["cell_norm"][n] = r.cell_norm.reshape(self.shape)
+        for name in _CELLS:
+            if getattr(r, name) is not None:
+                s[name].resize((n + 1,) + s[name].shape[1:])
+                s[name][n] = getattr(r, name).reshape(self.shape)
         if "state" in s and r.state is not None:
             s["state"].resize((n + 1,) + s["state"].shape[1:])
             s["state"][n] = r.state
@@ -190,7 +194,7 @@ def _read(f: h5py.File) -> Trace:
     tokens, conf = s["tokens"][()], s["confidence"][()]
     proj = s["projection"][()] if s["projection"].attrs.get("fitted", False) else None
     states = s["state"] if "state" in s else None
-    cell_norm = s["cell_norm"][()] if "cell_norm" in s and s["cell_norm"].shape[0] == n else None  # added in 1.1
+    cells = {name: s[name][()] for name in _CELLS if name in s and s[name].shape[0] == n}  # optional (added later)
     kinds = {v: k for k, v in KINDS.items()}
     for i in range(n):
         trace.states.append(StateRecord(
@@ -200,7 +204,7 @@ def _read(f: h5py.File) -> Trace:
             delta=float(cols["delta"][i]), cell_accuracy=float(cols["cell_accuracy"][i]),
             exact=bool(cols["exact"][i]), state=None if states is None else states[i],
             projection=None if proj is None else proj[i].reshape(-1, 3),
-            cell_norm=None if cell_norm is None else cell_norm[i].reshape(-1)))
+            **{name: values[i].reshape(-1) for name, values in cells.items()}))
     h = f["halting"]
     for i in range(h["sup_step"].shape[0]):
         trace.halting.append(HaltRecord(int(h["sup_step"][i]), float(h["q_halt"][i]), float(h["q_continue"][i]),
