@@ -60,6 +60,8 @@ def render(out: Path, theme_name: str = "light") -> list[Path]:
     window = MainWindow(theme)
     window.resize(1360, 820)
     window.show()
+    app.processEvents()  # a first start opens on the Inspect area; these shots begin with Puzzles
+    window.show_area("puzzles")
     panel = window.panels["puzzles"]
     written = []
 
@@ -103,10 +105,51 @@ def render(out: Path, theme_name: str = "light") -> list[Path]:
         shot(f"puzzles-sudoku-{theme.scheme}", "sudoku")
         theme.set_theme(theme_name)
 
+    path = _inspect_shot(app, window, out)
+    if path is not None:
+        written.append(path)
     for editor in panel.editors.values():
         editor.doc.undo_stack.setClean()
     window.close()
     return written
+
+
+def _inspect_shot(app, window, out: Path) -> Path | None:
+    """The Inspect area on the first demo model: a run on its first example, a branch with noise on z
+    after step 2 beside it, the cursor inside step 3. None (and a note) when no demo model is installed."""
+    import time
+
+    from .panels.inspect_models import list_demo_models
+
+    demos = list_demo_models()
+    if not demos:
+        print("no demo model in resources/models: the Inspect screenshot is skipped", file=sys.stderr)
+        return None
+    panel = window.show_area("inspect")
+
+    def settle(busy) -> None:
+        deadline = time.monotonic() + 600
+        while busy() and time.monotonic() < deadline:
+            app.processEvents()
+            time.sleep(0.005)
+
+    panel.inspect_demo(demos[0])
+    settle(lambda: panel.session.model is None or panel.session.busy or not panel.traces
+           or len(panel.traces[0]) < panel.traces[0].expected)
+    data = panel.traces[0]
+    step_end = {r.sup_step: r.index for r in data.records}
+    panel.strip.set_current(step_end.get(2, len(data) - 1))
+    panel.intervene.noise_scale.setValue(1.0)
+    panel.intervene.noise_button.click()
+    panel.branch()
+    settle(lambda: panel.session.busy)
+    mid = [r.index for r in data.records if r.sup_step == 3 and r.kind == "y"]
+    panel.strip.set_current(mid[0] if mid else len(data) - 1)
+    for _ in range(3):
+        app.processEvents()
+    path = out / "inspect.png"
+    window.grab().save(str(path), "PNG", 9)
+    return path
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,12 +24,16 @@ def test_every_bundled_example_is_listed_and_opens(qtbot, theme, dialog_recorder
     assert dialog_recorder.errors == []
 
 
-def test_screenshot_script_renders_each_area(tmp_path):
+def test_screenshot_script_renders_each_area(tmp_path, monkeypatch):
+    from inspect_helpers import use_tiny_models
+
     from trm_lab import screenshots
 
+    use_tiny_models(monkeypatch)  # the Inspect shot runs the first demo model (here a tiny one)
     assert screenshots.main(["--out", str(tmp_path)]) == 0
     names = sorted(p.name for p in tmp_path.glob("*.png"))
-    assert names == ["puzzles-arc.png", "puzzles-maze.png", "puzzles-sudoku-dark.png", "puzzles-sudoku.png"]
+    assert names == ["inspect.png", "puzzles-arc.png", "puzzles-maze.png", "puzzles-sudoku-dark.png",
+                     "puzzles-sudoku.png"]
     for path in tmp_path.glob("*.png"):
         image = QImage(str(path))
         assert image.width() == 1360 and path.stat().st_size < 300_000
