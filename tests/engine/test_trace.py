@@ -111,6 +111,23 @@ def test_projection_is_fitted_over_the_trace(tiny_run, sudoku4):
     assert proj.shape == (len(trace.states), 16, 3) and proj.min() >= 0 and proj.max() <= 1.0001
 
 
+def test_projection_axes_are_the_principal_components():
+    """fit_projection's covariance route spans what an SVD of the centred states finds."""
+    from trm_engine.trace.recorder import StateRecord, fit_projection
+
+    rng = np.random.default_rng(0)
+    base = rng.standard_normal((4, 24)) * np.array([[9.0], [5.0], [3.0], [0.1]])  # 3 strong directions
+    recs = [StateRecord(i, 1, 0, 0, "z", np.zeros(10, np.uint8), np.zeros(10, np.float16), 0, 1.0, 0.0,
+                        features=(rng.standard_normal((10, 4)) @ base).astype(np.float16)) for i in range(6)]
+    fit_projection(recs)
+    X = np.concatenate([r.features for r in recs]).astype(np.float64)
+    P = np.concatenate([r.projection for r in recs]).astype(np.float64)
+    _, _, vt = np.linalg.svd(X - X.mean(0), full_matrices=False)
+    svd = (X - X.mean(0)) @ vt[:3].T
+    for k in range(3):  # same component up to sign and the [0, 1] scaling
+        assert abs(np.corrcoef(P[:, k], svd[:, k])[0, 1]) > 0.999
+
+
 def test_interventions_and_branches(tiny_run, sudoku4):
     model, _, _ = load_model(checkpoint_of(tiny_run))
     inputs, labels = example(sudoku4)
