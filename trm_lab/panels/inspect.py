@@ -33,7 +33,7 @@ from .inspect_setup import FILE_ITEM, SetupBar, StartPage
 from .inspect_views import PlaybackBar, TraceStrip
 
 TRACE_PATTERNS, CHECKPOINT_PATTERNS = ("*.trace.h5",), ("*.pt",)
-REDRAW_MS = 40  # states streaming in are drawn at most this often (a finished step: at once)
+REDRAW_MS = 100  # states streaming in are drawn at most this often (a finished step: at once)
 
 
 class InspectPanel(Panel):
@@ -164,6 +164,7 @@ class InspectPanel(Panel):
         model = self.session.model
         tokens = source.tokens(self.session.family, model.cfg)
         self.source = source
+        self.session.prepare(source)
         preview = TraceData(Trace(self.session.family, {}, tokens.astype("uint8"), None, dict(vars(model.cfg)),
                                   "inner"), f"{source.name} (not run yet)")
         self.drawing = self.session.family != "arc" if draw is None else draw

@@ -11,7 +11,7 @@ which later branches start from.
 from __future__ import annotations
 
 import copy
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +37,7 @@ class PuzzleSource:
     inputs: np.ndarray | None = None  # tokens, for dataset rows
     labels: np.ndarray | None = None  # tokens, -100 (or 0) where not scored
     puzzle_identifier: int = 0
+    prepared: tuple | None = field(default=None, repr=False)  # prepare()'s result, once computed
 
     def tokens(self, family: str, cfg: ModelConfig) -> np.ndarray:
         """The input tokens (no solving: cheap enough for the GUI thread's preview)."""
@@ -47,15 +48,22 @@ class PuzzleSource:
         return get_family(family, **family_options_for(family, cfg)).encode(np.asarray(self.grid))
 
     def prepare(self, family: str, cfg: ModelConfig) -> tuple[np.ndarray, np.ndarray | None, dict, str]:
-        """(inputs, labels, family_options, note) for the Tracer; runs in a job (it may solve)."""
+        """(inputs, labels, family_options, note) for the Tracer; runs in a job (it may solve: the
+        solver's first call in a session compiles its kernels, seconds, so the panel prepares a puzzle
+        as soon as it is picked and Run finds the result here)."""
         from trm_engine.trace.puzzle_input import family_options_for, prepare_grid
+        if self.prepared is not None and self.prepared[0] == (family, cfg.seq_len):
+            return self.prepared[1]
         if self.inputs is not None:
             labels = None if self.labels is None else np.asarray(self.labels).astype(np.int64).reshape(-1)
             if labels is not None:
                 labels = np.where(labels == 0, -100, labels)
-            return np.asarray(self.inputs).reshape(-1), labels, family_options_for(family, cfg), ""
-        p = prepare_grid(family, np.asarray(self.grid), cfg, self.solution, self.name)
-        return p.inputs, p.labels, p.family_options, p.note
+            result = np.asarray(self.inputs).reshape(-1), labels, family_options_for(family, cfg), ""
+        else:
+            p = prepare_grid(family, np.asarray(self.grid), cfg, self.solution, self.name)
+            result = p.inputs, p.labels, p.family_options, p.note
+        self.prepared = ((family, cfg.seq_len), result)
+        return result
 
 
 @dataclass
@@ -159,6 +167,13 @@ class InspectSession(QObject):
         self.model_loaded.emit(choice)
 
     # ---- running ----------------------------------------------------------------------------------
+    def prepare(self, source: PuzzleSource) -> None:
+        """Solve a picked puzzle in the background, so Run does not wait for the solver."""
+        if self.model is not None and source.inputs is None:
+            job = Job(source.prepare, self.family, self.model.cfg, name="Prepare puzzle", background=True)
+            job.failed.connect(lambda _text: None)  # Run reports the same error, if it is one
+            job.start()
+
     def run(self, source: PuzzleSource, steps: int, level: str, title: str) -> None:
         if self.model is None or self.busy:
             return
