@@ -10,20 +10,21 @@ from ..errors import RunError
 
 def register(sub, bench_sub) -> None:
     ev = sub.add_parser("eval", help="evaluate a run's best (or latest) checkpoint, or a checkpoint file")
-    ev.add_argument("target", metavar="RUN_OR_CHECKPOINT")
+    ev.add_argument("target", metavar="RUN_OR_CHECKPOINT",
+                    help="a run directory (its best checkpoint, else its latest) or a checkpoint file")
     ev.add_argument("--data", metavar="FILE", help="dataset file (default: the one the run trained on)")
-    ev.add_argument("--split", default="test")
+    ev.add_argument("--split", default="test", help="dataset split to evaluate (default test)")
     ev.add_argument("--limit", type=int, default=0, help="evaluate the first N examples (0 = all)")
     ev.add_argument("--steps", type=int, default=0,
                     help="supervision steps (default N_sup; more = test-time depth scaling)")
     ev.add_argument("--augmentations", type=int, default=0,
                     help="ARC: evaluate this many augmented versions per test input and vote (pass@k)")
-    ev.add_argument("--batch", type=int, default=256)
-    ev.add_argument("--device", default="auto")
+    ev.add_argument("--batch", type=int, default=256, help="puzzles per forward pass")
+    ev.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     ev.add_argument("--weights", choices=("model", "raw_model"), default="model",
                     help="model = the EMA weights when the run used EMA; raw_model = the trained weights")
     ev.add_argument("--submission", metavar="FILE", help="ARC: write the top-2 predictions as submission JSON")
-    ev.add_argument("--json", action="store_true")
+    ev.add_argument("--json", action="store_true", help="print one JSON object")
     ev.set_defaults(func=_eval)
 
 

@@ -30,26 +30,27 @@ def register(sub, bench_sub) -> None:
     info.set_defaults(func=_info)
 
     imp = msub.add_parser("import", help="convert an official TRM/HRM checkpoint into a TRM Lab checkpoint")
-    imp.add_argument("checkpoint", metavar="OFFICIAL.pt")
+    imp.add_argument("checkpoint", metavar="OFFICIAL.pt",
+                     help="an official TRM or HRM checkpoint (a state dict, or a dict with 'model')")
     add_preset_args(imp)
     imp.add_argument("--out", required=True, metavar="FILE", help="TRM Lab checkpoint to write")
     imp.set_defaults(func=_import)
 
     presets = msub.add_parser("presets", help="list the presets")
-    presets.add_argument("--json", action="store_true")
+    presets.add_argument("--json", action="store_true", help="print one JSON object")
     presets.set_defaults(func=_presets)
 
     bench = bench_sub.add_parser("model", help="forward+backward of one supervision step and 16-step inference, "
                                                "as a fraction of the measured matmul rate")
     add_preset_args(bench)
-    bench.add_argument("--batch", type=int, default=32)
-    bench.add_argument("--device", default="auto")
+    bench.add_argument("--batch", type=int, default=32, help="examples per step (default 32)")
+    bench.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     bench.add_argument("--dtype", default="auto", help="auto, float32 or bfloat16 (several: float32,bfloat16)")
     bench.add_argument("--repeats", type=int, default=5, help="timed training steps")
     bench.add_argument("--inference-steps", type=int, default=16, help="supervision steps of the inference pass")
     bench.add_argument("--inference-repeats", type=int, default=2, help="timed inference passes")
     bench.add_argument("--threads", type=int, default=0, help="torch threads (0 = torch's default)")
-    bench.add_argument("--json", action="store_true")
+    bench.add_argument("--json", action="store_true", help="print one JSON object")
     bench.set_defaults(func=_bench)
 
 

@@ -22,8 +22,9 @@ def register(sub, bench_sub) -> None:
     for name, handler, text in (("check", _check, "validate a puzzle and count its solutions"),
                                 ("solve", _solve, "print the solution and the number of solutions")):
         p = actions.add_parser(name, help=text, description=text)
-        p.add_argument("puzzle", metavar="FILE_OR_STRING")
-        p.add_argument("--family", required=True, choices=FAMILY_NAMES)
+        p.add_argument("puzzle", metavar="FILE_OR_STRING",
+                       help="a puzzle file, or the puzzle itself (81-char Sudoku string, maze text, ARC task JSON)")
+        p.add_argument("--family", required=True, choices=FAMILY_NAMES, help="the puzzle family")
         p.add_argument("--box", type=int, default=None, help="Sudoku box size: 3 (9x9, default) or 2 (4x4)")
         p.add_argument("--json", action="store_true", help="print one JSON object")
         p.set_defaults(func=handler)

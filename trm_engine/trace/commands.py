@@ -19,7 +19,8 @@ def register(sub, bench_sub) -> None:
                        epilog="Examples:\n  trm trace run/checkpoints/step_0001000.pt --puzzle resources/examples/"
                               "sudoku/easy.txt --out easy.trace.h5\n  trm trace info easy.trace.h5 --json\n"
                               "  trm trace render easy.trace.h5 --out easy.gif")
-    p.add_argument("target", metavar="CHECKPOINT|info|render")
+    p.add_argument("target", metavar="CHECKPOINT|info|render",
+                   help="a checkpoint to trace, or the word info or render followed by a trace FILE")
     p.add_argument("file", nargs="?", metavar="FILE", help="the trace file (for info and render)")
     p.add_argument("--puzzle", metavar="FILE_OR_STRING", help="the puzzle: a file or the text itself")
     p.add_argument("--family", choices=("sudoku", "maze", "arc"), help="puzzle family (default: the model's)")
@@ -27,11 +28,12 @@ def register(sub, bench_sub) -> None:
     p.add_argument("--steps", type=int, default=0, help="supervision steps (default N_sup; more is allowed)")
     p.add_argument("--level", choices=("step", "inner", "full"), default="inner",
                    help="step: last y and z per supervision step; inner: every update; full: + the tensors")
-    p.add_argument("--weights", choices=("model", "raw_model"), default="model")
-    p.add_argument("--out", metavar="FILE")
+    p.add_argument("--weights", choices=("model", "raw_model"), default="model",
+                   help="model = the EMA weights when the run used EMA; raw_model = the trained weights")
+    p.add_argument("--out", metavar="FILE", help="the trace file to write, or the .gif/.png to render")
     p.add_argument("--kind", choices=("y", "z", "all"), default="y", help="render: which states to animate")
     p.add_argument("--state", type=int, help="render PNG: which state (default the last)")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="info: print one JSON object")
     p.set_defaults(func=_trace)
 
 

@@ -21,7 +21,7 @@ def register(sub, bench_sub) -> None:
     length.add_argument("--steps", type=int, help="optimizer steps")
     length.add_argument("--epochs", type=int, help="epochs in the official sense (groups x examples / batch)")
     train.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps (default: the preset's, auto)")
-    train.add_argument("--seed", type=int)
+    train.add_argument("--seed", type=int, help="random seed (default: the preset's, 0)")
     train.add_argument("--name", help="a name for the run, shown in the app's run list")
     train.add_argument("--resume", action="store_true",
                        help="continue the run in --run-dir from its latest checkpoint (also to extend a finished run)")
@@ -33,30 +33,31 @@ def register(sub, bench_sub) -> None:
     rsub.required = True
     ls = rsub.add_parser("list", help="every run under the runs root: state, step, best eval, device")
     ls.add_argument("--root", metavar="DIR", help="runs root (default: the platformdirs data dir)")
-    ls.add_argument("--json", action="store_true")
+    ls.add_argument("--json", action="store_true", help="print one JSON list")
     ls.set_defaults(func=_runs_list)
 
     bt = bench_sub.add_parser("train", help="a whole training step (data, loss, optimizer, EMA) against the bare "
                                             "forward+backward and the matmul rate")
     add_preset_args(bt)
     bt.add_argument("--batch", type=int, default=0, help="global batch (default: the preset's, at most 32 on a CPU)")
-    bt.add_argument("--device", default="auto")
-    bt.add_argument("--repeats", type=int, default=5)
-    bt.add_argument("--threads", type=int, default=0)
-    bt.add_argument("--json", action="store_true")
+    bt.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    bt.add_argument("--repeats", type=int, default=5, help="timed steps of each kind")
+    bt.add_argument("--threads", type=int, default=0, help="torch threads (0 = torch's default)")
+    bt.add_argument("--json", action="store_true", help="print one JSON object")
     bt.set_defaults(func=_bench_train)
 
     bl = bench_sub.add_parser("learn", help="train from scratch on generated Sudoku for M minutes and report "
                                             "exact and valid accuracy by number of blanks")
     add_preset_args(bl)
     bl.set_defaults(preset="sudoku-mlp-lab")
-    bl.add_argument("--minutes", type=float, default=10.0)
-    bl.add_argument("--train-puzzles", type=int, default=1000)
-    bl.add_argument("--test-per-level", type=int, default=125)
-    bl.add_argument("--device", default="auto")
-    bl.add_argument("--threads", type=int, default=0)
-    bl.add_argument("--seed", type=int, default=0)
-    bl.add_argument("--json", action="store_true")
+    bl.add_argument("--minutes", type=float, default=10.0, help="training time budget (default 10)")
+    bl.add_argument("--train-puzzles", type=int, default=1000, help="training puzzles, each from its own grid")
+    bl.add_argument("--test-per-level", type=int, default=125,
+                    help="held-out puzzles at each of 20, 30, 40 and 50 blanks")
+    bl.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    bl.add_argument("--threads", type=int, default=0, help="torch threads (0 = torch's default)")
+    bl.add_argument("--seed", type=int, default=0, help="seed of the data and the run")
+    bl.add_argument("--json", action="store_true", help="print one JSON object")
     bl.set_defaults(func=_bench_learn)
     for action in bl._actions:  # --preset has a default here
         if action.dest == "preset":
