@@ -3,6 +3,7 @@ purge, and following a run directory through its files (TailFeed)."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 import pytest
@@ -62,6 +63,13 @@ def test_a_resume_drops_the_points_after_its_step_and_failures_keep_their_text()
     assert list(h.arrays("loss")[0]) == [1, 2, 3, 4, 5, 6]
     h.add(RunFailed(step=6, message="non-finite loss at step 6 (lm_loss=nan, q_halt_loss=0.1)", time=2002.0))
     assert h.state == "failed" and h.message.startswith("non-finite loss") and h.log[-1].error
+
+
+def test_accuracy_points_only_where_puzzles_halted():
+    h = RunHistory()
+    h.add(metrics(1, 1.0))
+    h.add(dataclasses.replace(metrics(2, 2.0), halted=0, accuracy=0.0))  # nothing halted: no measurement
+    assert list(h.arrays("loss")[0]) == [1, 2] and list(h.arrays("accuracy")[0]) == [1]
 
 
 def test_crashed_writer_shows_in_the_state():

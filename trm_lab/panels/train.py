@@ -22,8 +22,8 @@ from trm_engine.train.run_dir import RunDirectory
 from .. import dialogs
 from ..panel import FileKind, Panel, PanelSpec
 from ..workers import Job
-from .train_dialog import LaunchPlan, NewRunDialog, find_devices
-from .train_feed import LocalRun, ProcessRun
+from .train_dialog import LaunchPlan, NewRunDialog
+from .train_feed import DEVICES, LocalRun, ProcessRun, warm_up
 from .train_monitor import TrainingMonitor
 from .train_runs import RunList, delete_run, is_run_path, rename_run, runs_root
 from .train_session import TrainingRuns
@@ -41,7 +41,8 @@ class TrainPanel(Panel):
         super().__init__(context, parent)
         self.session = TrainingRuns(self)
         self.colors: dict[Path, QColor] = {}
-        self._select_when_listed: Path | None = None
+        self._select_when_listed: Path | None = None  # the run to select once the list has it
+        self._check_when_listed: set[Path] = set()  # runs to overlay once the list has them
         self._preloaded = False
 
         self.runs = RunList()
@@ -211,6 +212,8 @@ class TrainPanel(Panel):
         path = Path(path)
         if path not in self.runs.items:
             self._select_when_listed = path
+            if checked:
+                self._check_when_listed.add(path)
             self.session.refresh()
         self._set_current(path)
         if checked:
@@ -224,7 +227,7 @@ class TrainPanel(Panel):
         self._update_actions()
 
     def _sync_shown(self) -> None:
-        shown = set(self.runs.checked_paths())
+        shown = set(self.runs.checked_paths()) | self._check_when_listed
         if self.monitor.current is not None:
             shown.add(self.monitor.current)
         for path in shown:
@@ -253,8 +256,15 @@ class TrainPanel(Panel):
         self._update_actions()
 
     def _on_session_listed(self, rows: list[dict]) -> None:
+        for row in rows:  # status.json lags a live run's events a little
+            history = self.histories.get(Path(row["path"]))
+            if history is not None and history.is_live:
+                row["step"] = max(row.get("step", 0), history.step)
         self.runs.set_rows(rows)
         self.monitor.status_of = {Path(r["path"]): r for r in rows}
+        for path in [p for p in self._check_when_listed if p in self.runs.items]:
+            self._check_when_listed.discard(path)
+            self.runs.set_checked(path, True)
         pending, self._select_when_listed = self._select_when_listed, None
         if pending is not None and pending in self.runs.items:
             self.show_run(pending)
@@ -337,8 +347,12 @@ class TrainPanel(Panel):
         super().showEvent(event)
         if not self._preloaded:  # import torch and list the devices before the user asks for them
             self._preloaded = True
-            self._preload = Job(find_devices, name="Load torch", background=True)
-            self._preload.start()
+            self.preload = Job(warm_up, name="Load torch", background=True)
+            self.preload.finished.connect(self._on_preload_finished)
+            self.preload.start()
+
+    def _on_preload_finished(self, devices: list[str]) -> None:
+        DEVICES[:] = devices
 
     def save_state(self, store: QSettings) -> None:
         store.setValue("splitter", self.splitter.saveState())

@@ -36,7 +36,7 @@ from trm_engine.errors import TrmError
 
 from .. import dialogs, settings
 from ..workers import Job
-from .train_feed import default_threads, measure_step
+from .train_feed import DEVICES, default_threads, measure_step, warm_up
 from .train_form import ConfigForm
 from .train_history import format_duration
 from .train_runs import new_run_dir
@@ -45,7 +45,6 @@ FAMILIES = {"sudoku": "Sudoku", "maze": "Maze", "arc": "ARC-AGI"}
 DEFAULT_PRESETS = {"sudoku": "sudoku-mlp-lab", "maze": "maze-att-lab", "arc": "arc-att-lab"}
 BUILD_KINDS = {"sudoku": "sudoku9", "maze": "maze", "arc": "arc-agi-1"}  # BuildDatasetDialog kinds
 MEASURE_DELAY_MS = 700  # measure once the form has been still this long
-_DEVICES: list[str] = []  # this machine's devices, found once (it needs torch)
 
 
 @dataclass
@@ -74,12 +73,6 @@ def scan_datasets(folder: Path) -> list[tuple[Path, str, str]]:
         except TrmError:
             continue
     return found
-
-
-def find_devices() -> list[str]:
-    from trm_engine.device import available_devices
-
-    return available_devices()
 
 
 class NewRunDialog(QDialog):
@@ -190,12 +183,12 @@ class NewRunDialog(QDialog):
         self._jobs = [Job(scan_datasets, settings.locations().datasets, name="List datasets", background=True)]
         self._jobs[0].finished.connect(self._on_datasets_found)
         self._jobs[0].failed.connect(self.message.setText)
-        if not _DEVICES:
-            self._jobs.append(Job(find_devices, name="Find devices", background=True))
+        if not DEVICES:
+            self._jobs.append(Job(warm_up, name="Find devices", background=True))
             self._jobs[-1].finished.connect(self._on_devices_found)
             self._jobs[-1].failed.connect(self.message.setText)
         else:
-            self._on_devices_found(_DEVICES)
+            self._on_devices_found(DEVICES)
         for job in self._jobs:
             job.start()
 
@@ -205,7 +198,7 @@ class NewRunDialog(QDialog):
         self._fill_datasets()
 
     def _on_devices_found(self, devices: list[str]) -> None:
-        _DEVICES[:] = devices
+        DEVICES[:] = devices
         self.device_box.blockSignals(True)
         self.device_box.clear()
         self.device_box.addItem(f"auto ({devices[0]})", "auto")

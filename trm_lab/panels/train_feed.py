@@ -30,6 +30,7 @@ from trm_engine.train.run_dir import RunDirectory
 from ..workers import Job, ProcessJob
 from .train_history import RunHistory
 
+DEVICES: list[str] = []  # this machine's devices, once a warm_up job has found them (it needs torch)
 POLL_MS = 1000  # the polling fallback of TailFeed
 COALESCE_MS = 100  # watcher notifications closer than this are read together
 
@@ -37,6 +38,19 @@ COALESCE_MS = 100  # watcher notifications closer than this are read together
 def default_threads() -> int:
     """torch threads for a run inside the app: every core but one, which the GUI keeps."""
     return max(1, (os.cpu_count() or 1) - 1)
+
+
+def warm_up() -> list[str]:
+    """Import what training needs (torch, and the compiler stack torch's optimizers load on first use)
+    and list this machine's devices. Run early in a background job: these imports hold the GIL for
+    long stretches, which would otherwise stall the window just as a run starts."""
+    import torch
+
+    from trm_engine.device import available_devices
+    from trm_engine.train import trainer  # noqa: F401
+
+    torch.optim.AdamW([torch.zeros(1, requires_grad=True)])
+    return available_devices()
 
 
 def training_events(cfg: RunConfig, run_dir: Path, resume: bool, control):

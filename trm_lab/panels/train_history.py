@@ -31,6 +31,8 @@ from trm_engine.train.events import (
 TRAIN_SERIES = ("loss", "lm_loss", "q_halt_loss", "q_continue_loss", "accuracy", "exact_accuracy", "sup_steps",
                 "lr", "examples_per_s")
 EVAL_SERIES = ("eval_exact", "eval_accuracy", "eval_pass2")
+# measured on the puzzles that halted in the logging window: no point when none did
+HALTED_SERIES = ("accuracy", "exact_accuracy", "sup_steps")
 LIVE_STATES = ("starting", "running", "paused")
 ETA_WINDOW = 10  # train events the ETA's rate is measured over
 
@@ -128,7 +130,8 @@ class RunHistory:
 
     def _on_TrainMetrics(self, e: TrainMetrics) -> None:
         for key in TRAIN_SERIES:
-            self.series[key].add(e.step, e.time, float(getattr(e, key)))
+            if e.halted or key not in HALTED_SERIES:
+                self.series[key].add(e.step, e.time, float(getattr(e, key)))
         self.total_steps = e.total_steps
         if self.state not in ("paused",):
             self.state = "running"
