@@ -7,6 +7,7 @@ import argparse
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -108,6 +109,7 @@ def render(out: Path, theme_name: str = "light") -> list[Path]:
     path = _inspect_shot(app, window, out)
     if path is not None:
         written.append(path)
+    written.append(_train_shot(app, window, out))
     for editor in panel.editors.values():
         editor.doc.undo_stack.setClean()
     window.close()
@@ -149,6 +151,50 @@ def _inspect_shot(app, window, out: Path) -> Path | None:
         app.processEvents()
     path = out / "inspect.png"
     window.grab().save(str(path), "PNG", 9)
+    return path
+
+
+def _train_shot(app, window, out: Path) -> Path:
+    """The Train area during real training: two tiny 4x4 Sudoku runs side by side (T=1, n=1 against
+    T=2, n=2), captured when the first has finished and the second is still learning."""
+    from trm_engine.config import apply_overrides, load_preset
+    from trm_engine.data.build import SudokuBuild, build_sudoku
+    from trm_engine.puzzles.generate import SudokuSettings
+
+    from .panels.train_dialog import LaunchPlan
+
+    panel = window.show_area("train")
+    saved_root = os.environ.get("TRM_LAB_RUNS")
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["TRM_LAB_RUNS"] = tmp  # the run list shows just these two runs
+        data = Path(tmp) / "sudoku4.h5"
+        build_sudoku(SudokuBuild(train=48, test=16, seed=0, settings=SudokuSettings(box=2))).save(data)
+        common = ["hidden_size=32", "num_heads=2", "puzzle_emb_ndim=32", "halt_max_steps=4", "global_batch_size=16",
+                  "log_interval=1", "eval_interval=10", "lr_warmup_steps=4", "lr=3e-3", "threads=1", f"data.path={data}"]
+        runs = []
+        for name, extra in (("T=1, n=1", ["h_cycles=1", "l_cycles=1", "steps=30"]),
+                            ("T=2, n=2", ["h_cycles=2", "l_cycles=2", "steps=45"])):
+            cfg = apply_overrides(load_preset("sudoku4-mlp-lab"), common + extra + [f"name={name}"])
+            runs.append(panel.start_run(LaunchPlan(cfg, Path(tmp) / name.replace(", ", "-").replace("=", ""))))
+        second = panel.histories[runs[1].run_dir]
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline and (runs[0].is_live or (second.step < 30 and runs[1].is_live)):
+            app.processEvents()
+        panel.show_run(runs[1].run_dir)
+        panel.session.refresh()
+        deadline = time.monotonic() + 5  # the run list and the 10 Hz redraw catch up
+        while time.monotonic() < deadline and len(panel.runs.items) < 2:
+            app.processEvents()
+        panel.monitor.redraw()
+        path = out / "train-monitor.png"
+        window.grab().save(str(path), "PNG", 9)
+        panel.stop_run(runs[1].run_dir)
+        while runs[1].is_live:
+            app.processEvents()
+        if saved_root is None:
+            del os.environ["TRM_LAB_RUNS"]
+        else:
+            os.environ["TRM_LAB_RUNS"] = saved_root
     return path
 
 

@@ -33,7 +33,7 @@ def test_screenshot_script_renders_each_area(tmp_path, monkeypatch):
     assert screenshots.main(["--out", str(tmp_path)]) == 0
     names = sorted(p.name for p in tmp_path.glob("*.png"))
     assert names == ["inspect.png", "puzzles-arc.png", "puzzles-maze.png", "puzzles-sudoku-dark.png",
-                     "puzzles-sudoku.png"]
+                     "puzzles-sudoku.png", "train-monitor.png"]
     for path in tmp_path.glob("*.png"):
         image = QImage(str(path))
         assert image.width() == 1360 and path.stat().st_size < 300_000
