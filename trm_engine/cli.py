@@ -65,6 +65,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("trm: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `trm ... | head`: the reader left; not an error of ours
+        sys.stderr.close()
+        return 0
     return int(result or 0)
 
 

@@ -12,13 +12,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import torch
 
 from ..config import RunConfig
 from ..errors import CheckpointError, ConfigError
+from ..puzzles.files import atomic_output
 from .trm import RecursiveModel
 
 FORMAT = "trm-lab-checkpoint"
@@ -29,23 +29,24 @@ def atomic_torch_save(obj: dict, path: str | os.PathLike) -> None:
     """torch.save to a temp file beside `path`, then rename over it (never a half-written file)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
+    with atomic_output(path, CheckpointError) as tmp:
+        with open(tmp, "wb") as fh:
             torch.save(obj, fh)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def save_model(path: str | os.PathLike, model: RecursiveModel, cfg: RunConfig, step: int = 0,
-               extra: dict | None = None) -> None:
-    """Write a model-only checkpoint (what `trm model import` and the demo models produce)."""
+               extra: dict | None = None, dtype: torch.dtype | None = None) -> None:
+    """Write a model-only checkpoint (what `trm model import` and the demo models produce); `dtype`
+    (e.g. float16) stores floating weights smaller; loading casts them back to the model's dtype."""
+
+    def cast(t: torch.Tensor) -> torch.Tensor:
+        t = t.detach().cpu()
+        return t.to(dtype) if dtype is not None and t.is_floating_point() else t
+
     body = {"format": FORMAT, "version": VERSION, "config": cfg.to_json(), "step": int(step),
-            "model": {k: v.detach().cpu() for k, v in model.state_dict().items()}}
+            "model": {k: cast(v) for k, v in model.state_dict().items()}}
     body.update(extra or {})
     atomic_torch_save(body, path)
 

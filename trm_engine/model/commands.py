@@ -36,6 +36,14 @@ def register(sub, bench_sub) -> None:
     imp.add_argument("--out", required=True, metavar="FILE", help="TRM Lab checkpoint to write")
     imp.set_defaults(func=_import)
 
+    export = msub.add_parser("export", help="write a run's best (or any) checkpoint as a small model-only file",
+                             description="Keep only the weights to evaluate (the EMA weights when the run used "
+                                         "EMA), optionally in float16: what the demo models in resources/ are.")
+    export.add_argument("source", metavar="RUN_OR_CHECKPOINT", help="a run directory or a checkpoint file")
+    export.add_argument("--out", required=True, metavar="FILE", help="model file to write")
+    export.add_argument("--half", action="store_true", help="store float16 weights (half the size)")
+    export.set_defaults(func=_export)
+
     presets = msub.add_parser("presets", help="list the presets")
     presets.add_argument("--json", action="store_true", help="print one JSON object")
     presets.set_defaults(func=_presets)
@@ -96,6 +104,21 @@ def _import(args) -> int:
     counts = model.num_parameters()
     print(f"imported {args.checkpoint} as preset {cfg.preset}: {counts['nonembedding']:,} parameters, "
           f"{model.cfg.num_puzzle_identifiers:,} puzzle identifiers -> {args.out}")
+    return 0
+
+
+def _export(args) -> int:
+    import torch
+
+    from ..eval.commands import resolve_checkpoint
+    from .checkpoint import load_model, save_model
+
+    path = resolve_checkpoint(args.source)
+    model, cfg, body = load_model(path)
+    save_model(args.out, model, cfg, step=int(body.get("step", 0)),
+               dtype=torch.float16 if args.half else None, extra={"exported_from": str(path)})
+    print(f"wrote {args.out}: {cfg.preset} at step {body.get('step', 0)} from {path}"
+          f"{' (float16)' if args.half else ''}")
     return 0
 
 

@@ -18,7 +18,6 @@ import os
 import platform
 import socket
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ from pathlib import Path
 import platformdirs
 
 from ..errors import RunError
+from ..puzzles.files import atomic_output
 from .events import Event, event_from_json
 
 STATES = ("running", "paused", "finished", "failed", "stopped")
@@ -41,14 +41,8 @@ def default_runs_root() -> Path:
 
 
 def write_json_atomic(path: Path, obj) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(obj, fh, indent=2, sort_keys=True)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_output(path, RunError) as tmp:
+        tmp.write_text(json.dumps(obj, indent=2, sort_keys=True))
 
 
 def read_json(path: Path) -> dict:
@@ -164,10 +158,8 @@ class RunDirectory:
                 continue  # a line cut short by a crash
             if int(obj.get("step", 0)) <= step:
                 keep.append(line)
-        fd, tmp = tempfile.mkstemp(prefix=".metrics.", suffix=".tmp", dir=self.path)
-        with os.fdopen(fd, "w") as fh:
-            fh.write("".join(line + "\n" for line in keep))
-        os.replace(tmp, self.metrics_path)
+        with atomic_output(self.metrics_path, RunError) as tmp:
+            tmp.write_text("".join(line + "\n" for line in keep))
 
     # ----------------------------------------------------------------------------------------- read
     def config(self) -> dict:
