@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
-from PySide6.QtCore import QPoint, QRect, Qt
+from PySide6.QtCore import QLine, QPoint, QRect, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QPen, QTransform
 
 from .palette import ARC_PALETTE, CellPalette, text_color_on
@@ -125,6 +125,16 @@ class GridGeometry:
         """Every cell's rectangle, row-major; built once per geometry (making QRects is the slow part)."""
         return [QRect(x, y, self.cell, self.cell) for y in self.ys for x in self.xs]
 
+    @cached_property
+    def _memo(self) -> dict:
+        return {}
+
+    def per_cell(self, key: object, build) -> list:
+        """`build(rect)` for every cell (row-major), made once per geometry (outline bars, verdict marks)."""
+        if key not in self._memo:
+            self._memo[key] = [build(rect) for rect in self.rects]
+        return self._memo[key]
+
     def cell_at(self, x: float, y: float) -> tuple[int, int] | None:
         """The cell under device point (x, y), the lines counting as the cell right/below them."""
         if not self.rect.contains(QPoint(int(x), int(y))):
@@ -184,13 +194,19 @@ def paint_grid(painter: QPainter, state: GridState, colors: GridColors, area: QR
     painter.save()
     painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
     _paint_fills(painter, state, colors, geo)
-    for rect, is_box in geo.gap_rects:  # lines cover the gaps between cells; box lines are wider gaps
-        painter.fillRect(rect, colors.box_line if is_box else colors.line)
+    paint_lines(painter, geo, colors)
     _paint_masks(painter, state, colors, geo)
     _paint_text(painter, state, colors, geo, scale)
     _paint_decorations(painter, state, colors, geo, scale)
     painter.restore()
     return geo
+
+
+def paint_lines(painter: QPainter, geo: GridGeometry, colors: GridColors) -> None:
+    """The lines: they cover the gaps between cells; box lines are wider gaps, drawn over the thin ones."""
+    for is_box in (False, True):
+        _fill_rects(painter, [rect for rect, box in geo.gap_rects if box == is_box],
+                    colors.box_line if is_box else colors.line)
 
 
 def _cells(mask: np.ndarray | None) -> list[tuple[int, int]]:
@@ -227,14 +243,37 @@ def _translucent(color: QColor, alpha: float) -> QColor:
     return c
 
 
+def _cell_rects(geo: GridGeometry, mask: np.ndarray | None) -> list[QRect]:
+    """The rectangles of the cells where `mask` is true (row-major)."""
+    if mask is None:
+        return []
+    rects = geo.rects
+    return [rects[i] for i in np.flatnonzero(np.asarray(mask).ravel())]
+
+
+def _fill_rects(painter: QPainter, rects: list[QRect], color: QColor) -> None:
+    """Fill many rectangles with one call (per-cell fillRect calls dominate the paint time of big grids)."""
+    if rects:
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(color)
+        painter.drawRects(rects)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+
+
 def _paint_masks(painter: QPainter, state: GridState, colors: GridColors, geo: GridGeometry) -> None:
-    for r, c in _cells(state.tint):
-        painter.fillRect(geo.cell_rect(r, c), _translucent(colors.tint, 0.45))
+    _fill_rects(painter, _cell_rects(geo, state.tint), _translucent(colors.tint, 0.45))
     if state.shading is not None:
-        for r, c in _cells(state.shading > 0):
-            painter.fillRect(geo.cell_rect(r, c), _translucent(colors.shade, 0.85 * float(state.shading[r, c])))
-    for r, c in _cells(state.highlight):
-        painter.fillRect(geo.cell_rect(r, c), _translucent(colors.conflict, 0.25))
+        # One call per shade level (24 levels of alpha), not one per cell.
+        level = np.rint(np.clip(0.85 * np.asarray(state.shading, dtype=np.float64).ravel(), 0, 1) * 24).astype(int)
+        order = np.argsort(level, kind="stable")
+        bounds = np.flatnonzero(np.diff(level[order])) + 1
+        rects = geo.rects
+        for run in np.split(order, bounds):
+            if len(run) and level[run[0]] > 0:
+                shade = QColor(colors.shade)
+                shade.setAlphaF(level[run[0]] / 24)
+                _fill_rects(painter, [rects[i] for i in run], shade)
+    _fill_rects(painter, _cell_rects(geo, state.highlight), _translucent(colors.conflict, 0.25))
     if state.selection is not None:
         r0, c0, r1, c1 = state.selection
         rect = geo.cell_rect(r0, c0).united(geo.cell_rect(r1, c1))
@@ -311,12 +350,21 @@ def _paint_decorations(painter: QPainter, state: GridState, colors: GridColors, 
                        scale: float) -> None:
     width = max(2, round(2 * scale))
     painter.setBrush(Qt.BrushStyle.NoBrush)
-    for r, c in _cells(state.outline):
-        _frame(painter, geo.cell_rect(r, c), colors.outline, width)
+    if state.outline is not None:
+        bars = geo.per_cell(("bars", width), lambda rect: _frame_bars(rect, width))
+        _fill_rects(painter, [bar for i in np.flatnonzero(np.asarray(state.outline).ravel()) for bar in bars[i]],
+                    colors.outline)
     if state.verdict is not None:
+        verdict = np.asarray(state.verdict).ravel()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        for r, c in _cells(state.verdict != 0):
-            _paint_verdict(painter, geo.cell_rect(r, c), int(state.verdict[r, c]) > 0, colors, width)
+        for right, color in ((True, colors.right), (False, colors.wrong)):
+            marks = geo.per_cell(("verdict", right), lambda rect, right=right: _verdict_lines(rect, right))
+            lines = [line for i in np.flatnonzero(verdict > 0 if right else verdict < 0) for line in marks[i]]
+            if lines:
+                pen = QPen(color)
+                pen.setWidth(max(1, width))
+                painter.setPen(pen)
+                painter.drawLines(lines)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
     if state.selection is not None:
         r0, c0, r1, c1 = state.selection
@@ -327,28 +375,26 @@ def _paint_decorations(painter: QPainter, state: GridState, colors: GridColors, 
             _frame(painter, geo.cell_rect(r, c), colors.cursor, max(3, round(3 * scale)))
 
 
+def _frame_bars(rect: QRect, width: int) -> tuple[QRect, QRect, QRect, QRect]:
+    """The four bars of a border `width` pixels thick just inside `rect`."""
+    w = min(width, max(1, rect.width() // 3))
+    return (QRect(rect.x(), rect.y(), rect.width(), w), QRect(rect.x(), rect.bottom() - w + 1, rect.width(), w),
+            QRect(rect.x(), rect.y(), w, rect.height()), QRect(rect.right() - w + 1, rect.y(), w, rect.height()))
+
+
 def _frame(painter: QPainter, rect: QRect, color: QColor, width: int) -> None:
     """A rectangle border `width` pixels thick drawn just inside `rect` (four filled bars: crisp)."""
-    w = min(width, max(1, rect.width() // 3))
-    painter.fillRect(QRect(rect.x(), rect.y(), rect.width(), w), color)
-    painter.fillRect(QRect(rect.x(), rect.bottom() - w + 1, rect.width(), w), color)
-    painter.fillRect(QRect(rect.x(), rect.y(), w, rect.height()), color)
-    painter.fillRect(QRect(rect.right() - w + 1, rect.y(), w, rect.height()), color)
+    for bar in _frame_bars(rect, width):
+        painter.fillRect(bar, color)
 
 
-def _paint_verdict(painter: QPainter, rect: QRect, right: bool, colors: GridColors, width: int) -> None:
+def _verdict_lines(rect: QRect, right: bool) -> tuple[QLine, QLine]:
     """A small tick (right) or cross (wrong) in the cell's top-right corner."""
     s = max(4, rect.width() // 4)
     x, y = rect.right() - s - 1, rect.y() + 2
-    pen = QPen(colors.right if right else colors.wrong)
-    pen.setWidth(max(1, width // 1))
-    painter.setPen(pen)
     if right:
-        painter.drawLine(x, y + s // 2, x + s // 3, y + s)
-        painter.drawLine(x + s // 3, y + s, x + s, y)
-    else:
-        painter.drawLine(x, y, x + s, y + s)
-        painter.drawLine(x, y + s, x + s, y)
+        return QLine(x, y + s // 2, x + s // 3, y + s), QLine(x + s // 3, y + s, x + s, y)
+    return QLine(x, y, x + s, y + s), QLine(x, y + s, x + s, y)
 
 
 def with_grid(state: GridState, grid: np.ndarray) -> GridState:
