@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QSplitter, QStackedWidget, QVBoxLayout, QWidget
 
@@ -52,7 +52,7 @@ class InspectPanel(Panel):
         self.source: PuzzleSource | None = None
         self.drawing = False  # the main strip shows a puzzle not run yet, editable in the input view
         self.active: TraceStrip | None = None
-        self._run_when_loaded = False
+        self._run_when_loaded = self._welcome = False
         self._look_shape: tuple[int, int] | None = None
 
         self.start_page = StartPage()
@@ -378,16 +378,19 @@ class InspectPanel(Panel):
             # A new user's first start: open on this area, whose first offer is "Inspect a demo model"
             # (after the window's own restore, which would otherwise pick the first area).
             store.setValue("welcomed", True)
+            self._welcome = True  # unless something else picks an area first
+            getattr(self.window(), "area_changed", self.status_posted).connect(self._on_window_area_changed)
             QTimer.singleShot(0, self._on_first_start_timer_timeout)
-        if store.value("splitter") is not None:
-            self.splitter.restoreState(store.value("splitter"))
+        self.splitter.restoreState(store.value("splitter", QByteArray()))  # an empty state changes nothing
         self.playback.fps.setValue(int(store.value("fps", 8)))
         self.setup.level.setCurrentIndex(int(store.value("level", 0)))
 
+    def _on_window_area_changed(self, _key: str) -> None:
+        self._welcome = False
+
     def _on_first_start_timer_timeout(self) -> None:
-        window = self.window()
-        if hasattr(window, "show_area") and not self.traces:
-            window.show_area("inspect")
+        if self._welcome and hasattr(self.window(), "show_area"):
+            self.window().show_area("inspect")
 
     def _on_theme_changed(self, scheme: str) -> None:
         self.plots.set_scheme(PLOT_COLORS.get(scheme, PLOT_COLORS["light"]))

@@ -60,12 +60,14 @@ class TraceStrip(QWidget):
         self.data: TraceData | None = None
         self.look: FamilyLook | None = None
         self._ranges: dict[tuple[str, str], tuple[float, float]] = {}
+        self._input_shown: tuple | None = None
         self.title = QLabel(title)
         self.title.setObjectName("strip_title")
         self.title.setStyleSheet("font-weight: bold")
         self.info = QLabel("")
         self.info.setObjectName("strip_info")
         self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.info.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         head = QHBoxLayout()
         head.addWidget(self.title)
         head.addWidget(self.info, 1)
@@ -92,6 +94,8 @@ class TraceStrip(QWidget):
         for col, key in enumerate(VIEWS):
             caption = QLabel(CAPTIONS[key])
             caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            # Captions change with the cursor; they must not re-layout the views (a redraw's worth of work).
+            caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
             self.captions[key] = caption
             if key == "norm":
                 grid.addWidget(self.heat_box, 0, col, Qt.AlignmentFlag.AlignCenter)
@@ -169,7 +173,10 @@ class TraceStrip(QWidget):
         data, look = self.data, self.look
         if data is None or look is None:
             return
-        apply_state(self.input_view, input_state(data, look))
+        shown = (id(data), id(look), data.inputs is None or data.inputs.tobytes())
+        if shown != self._input_shown:  # the input changes with the trace (or a drawing), not the cursor
+            apply_state(self.input_view, input_state(data, look))
+            self._input_shown = shown
         if not 0 <= index < len(data):
             for key in ("y", "z"):
                 apply_state(self.views[key], decoded_state(data, None, look, False))

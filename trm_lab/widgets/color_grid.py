@@ -10,7 +10,7 @@ from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QImage, QPainter, QPaintEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from .grid_paint import GridColors, GridGeometry, device_scale, layout
+from .grid_paint import GridColors, GridGeometry, device_scale, layout, paint_lines
 
 # Anchors of a perceptually even dark-blue -> green -> yellow ramp (viridis' look, by eye).
 _RAMP = np.array([(68, 1, 84), (59, 82, 139), (33, 145, 140), (94, 201, 98), (253, 231, 37)], dtype=np.float32)
@@ -95,18 +95,27 @@ def paint_colors(painter: QPainter, rgb: np.ndarray | None, colors: GridColors, 
     """Fill each cell of `geo` with its colour (blank cells when `rgb` is None), then the lines."""
     painter.fillRect(geo.rect, colors.cell)
     if rgb is not None:
-        # One image pixel per device pixel, built with numpy: every cell is a block of its colour.
         rect = geo.rect
-        cols = np.full(rect.width(), -1, dtype=np.int64)
-        rows = np.full(rect.height(), -1, dtype=np.int64)
-        for c, x in enumerate(geo.xs):
-            cols[x - rect.x():x - rect.x() + geo.cell] = c
-        for r, y in enumerate(geo.ys):
-            rows[y - rect.y():y - rect.y() + geo.cell] = r
-        argb = np.empty((rect.height(), rect.width(), 4), dtype=np.uint8)
-        block = rgb[np.maximum(rows, 0)][:, np.maximum(cols, 0)]  # (h, w, 3)
-        argb[..., 0], argb[..., 1], argb[..., 2], argb[..., 3] = block[..., 2], block[..., 1], block[..., 0], 255
-        image = QImage(argb.data, rect.width(), rect.height(), rect.width() * 4, QImage.Format.Format_ARGB32)
-        painter.drawImage(rect.topLeft(), image)
-    for gap, is_box in geo.gap_rects:
-        painter.fillRect(gap, colors.box_line if is_box else colors.line)
+        pitch = geo.cell + geo.line
+        uniform = all(b - a == pitch for a, b in zip(geo.xs, geo.xs[1:])) and \
+            all(b - a == pitch for a, b in zip(geo.ys, geo.ys[1:]))
+        if uniform:  # no box lines: one pixel per cell, scaled up by whole pitches (nearest neighbour)
+            h, w = rgb.shape[:2]
+            painter.drawImage(QRect(geo.xs[0], geo.ys[0], w * pitch, h * pitch), _argb_image(rgb))
+        else:  # one image pixel per device pixel, built with numpy: every cell a block of its colour
+            cols = np.full(rect.width(), -1, dtype=np.int64)
+            rows = np.full(rect.height(), -1, dtype=np.int64)
+            for c, x in enumerate(geo.xs):
+                cols[x - rect.x():x - rect.x() + geo.cell] = c
+            for r, y in enumerate(geo.ys):
+                rows[y - rect.y():y - rect.y() + geo.cell] = r
+            painter.drawImage(rect.topLeft(), _argb_image(rgb[np.maximum(rows, 0)][:, np.maximum(cols, 0)]))
+    paint_lines(painter, geo, colors)
+
+
+def _argb_image(rgb: np.ndarray) -> QImage:
+    """An (h, w, 3) uint8 array as a QImage that owns its pixels."""
+    h, w = rgb.shape[:2]
+    argb = np.empty((h, w, 4), dtype=np.uint8)
+    argb[..., 0], argb[..., 1], argb[..., 2], argb[..., 3] = rgb[..., 2], rgb[..., 1], rgb[..., 0], 255
+    return QImage(argb.data, w, h, w * 4, QImage.Format.Format_ARGB32).copy()

@@ -14,7 +14,17 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen, QWheelEvent
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QPixmap,
+    QWheelEvent,
+)
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 _MARGIN = 8
@@ -38,6 +48,8 @@ class TimelineBar(QWidget):
         self._current = -1
         self._shared = 0  # leading states shared with another timeline (a branch's common prefix)
         self._flag_group: int | None = None  # a group to mark (where the model would halt)
+        self._strip: QPixmap | None = None  # the ticks, drawn once per change of the states or the size
+        self._strip_key: tuple | None = None
 
     # ---- data -------------------------------------------------------------------------------------
     def set_states(self, groups, subgroups, major) -> None:
@@ -156,9 +168,8 @@ class TimelineBar(QWidget):
     def sizeHint(self) -> QSize:
         return QSize(600, 44)
 
-    # ---- painting ---------------------------------------------------------------------------------
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: ARG002 - Qt signature
-        p = QPainter(self)
+    def _paint_ticks(self, p: QPainter) -> None:
+        """Everything but the cursor: background, shared prefix, group numbers, separators and ticks."""
         pal = self.palette()
         p.fillRect(self.rect(), pal.base().color())
         n, slots = self.count(), self._slots()
@@ -176,19 +187,42 @@ class TimelineBar(QWidget):
         g, sub = self._groups, self._subgroups
         group_px = w * n / max(1, len(np.unique(g))) if n else w
         label_every = max(1, int(np.ceil(18 / max(group_px, 1.0))))  # numbers must not overlap
+        separators, cycles, major, minor = [], [], [], []  # rectangles, drawn in four calls
+        tw = max(1.0, min(w * 0.6, 6.0))
         for i in range(n):
             x = _MARGIN + i * w
             if i == 0 or g[i] != g[i - 1]:
-                p.fillRect(QRectF(x - 1, top - 2, 2, bottom - top + 2), text)
+                separators.append(QRectF(x - 1, top - 2, 2, bottom - top + 2))
                 if (int(g[i]) - 1) % label_every == 0:
                     flag = self._flag_group is not None and int(g[i]) == self._flag_group
                     p.setPen(QColor("#C62828") if flag else text)
                     p.drawText(QPointF(x + 2, top - 3), f"{int(g[i])}" + ("\u2691" if flag else ""))
             elif sub[i] != sub[i - 1]:
-                p.fillRect(QRectF(x - 0.5, top + 6, 1, bottom - top - 6), mid)
+                cycles.append(QRectF(x - 0.5, top + 6, 1, bottom - top - 6))
             tick_h = (bottom - top) * (0.8 if self._major[i] else 0.45)
-            tw = max(1.0, min(w * 0.6, 6.0))
-            p.fillRect(QRectF(x + (w - tw) / 2, bottom - tick_h, tw, tick_h), accent if self._major[i] else mid)
+            (major if self._major[i] else minor).append(QRectF(x + (w - tw) / 2, bottom - tick_h, tw, tick_h))
+        p.setPen(Qt.PenStyle.NoPen)
+        for rects, color in ((separators, text), (cycles, mid), (minor, mid), (major, accent)):
+            if rects:
+                p.setBrush(color)
+                p.drawRects(rects)
+
+    # ---- painting ---------------------------------------------------------------------------------
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: ARG002 - Qt signature
+        p = QPainter(self)
+        pal = self.palette()
+        key = (self.size(), self.devicePixelRatioF(), self.count(), self._slots(), self._shared, self._flag_group,
+               pal.cacheKey(), self._groups.tobytes(), self._subgroups.tobytes(), self._major.tobytes())
+        if key != self._strip_key:  # the ticks change with the states, not with the cursor: drawn once
+            self._strip = QPixmap(self.size() * self.devicePixelRatioF())
+            self._strip.setDevicePixelRatio(self.devicePixelRatioF())
+            strip = QPainter(self._strip)
+            self._paint_ticks(strip)
+            strip.end()
+            self._strip_key = key
+        p.drawPixmap(0, 0, self._strip)
+        n, w = self.count(), (self.width() - 2 * _MARGIN) / self._slots()
+        top, bottom = _LABEL_H, self.height() - 4
         if 0 <= self._current < n:
             x = _MARGIN + self._current * w
             pen = QPen(pal.highlight().color())

@@ -2,8 +2,8 @@
 cursor line that follows the timeline:
 
     halting      sigmoid(q_halt) after each supervision step, and the 0.5 threshold
-    changed      cells whose decoded token changed (y and z)
-    distance     |dy| and |dz| (RMS distance to the previous state of the same kind)
+    changed      cells whose decoded token changed (y dark, z light)
+    distance     |dy| and |dz| (RMS distance to the previous state of the same kind; y dark, z light)
     accuracy     share of cells right in y
 
 Several traces (slots: 0 = the trace shown, 1 = the branch beside it) share the plots, each in its
@@ -19,13 +19,14 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-PLOTS = {  # key: (title, ((series, label, dashed), ...))
+PLOTS = {  # key: (title, ((series, label, light colour), ...))
     "halting": ("sigmoid(q_halt)", (("p_halt", "p(halt)", False),)),
     "changed": ("cells changed", (("changed_y", "y", False), ("changed_z", "z", True))),
     "distance": ("|dy|, |dz|", (("dy", "|dy|", False), ("dz", "|dz|", True))),
     "accuracy": ("cells right (y)", (("accuracy", "accuracy", False),)),
 }
-SLOT_COLORS = ("#1E88E5", "#E65100")  # the trace shown, the branch beside it
+SLOT_COLORS = ("#1E88E5", "#E65100")  # the trace shown, the branch beside it (y, and the one-series plots)
+LIGHT_COLORS = ("#90CAF9", "#FFB74D")  # the same, lighter: z
 HALT_THRESHOLD = 0.5
 
 
@@ -50,7 +51,8 @@ class TracePlots(QWidget):
             plot = self.layout_widget.addPlot(row=0, col=col, title=title)
             plot.setMenuEnabled(False)
             plot.hideButtons()
-            plot.showGrid(x=True, y=True, alpha=0.25)
+            # No grid: pyqtgraph draws it in the axes, whose bounds then cover the plot, so every cursor
+            # move would repaint them (most of a redraw's cost).
             plot.getViewBox().setMouseEnabled(x=False, y=False)
             if first is None:
                 first = plot
@@ -60,9 +62,9 @@ class TracePlots(QWidget):
                 plot.setYRange(0, 1.02, padding=0)
             self.plots[key] = plot
             for slot in range(slots):
-                for name, _label, dashed in series:
-                    pen = pg.mkPen(SLOT_COLORS[slot % len(SLOT_COLORS)], width=1.6,
-                                   style=Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine)
+                for name, _label, light in series:
+                    # Thin solid pens: wide or dashed ones make every cursor move re-stroke the curves slowly.
+                    pen = pg.mkPen((LIGHT_COLORS if light else SLOT_COLORS)[slot % len(SLOT_COLORS)], width=1)
                     symbol = "o" if name in ("p_halt",) else None
                     self.curves[(slot, name)] = plot.plot([], [], pen=pen, symbol=symbol, symbolSize=5,
                                                           symbolBrush=SLOT_COLORS[slot % len(SLOT_COLORS)],
