@@ -99,7 +99,7 @@ def bar_chart(path: str | Path, title: str, ylabel: str, bars: list[Bar], note: 
     """Bars of mean +- std, one dot per seed, the paper's figure as a red dash."""
     width = max(520, 110 + 90 * len(bars))
     long_labels = any(len(b.label) > 11 for b in bars) and len(bars) > 4
-    c = _Canvas(width, 430 + (50 if long_labels else 0), 70, 20, 60, 70 + (50 if long_labels else 0))
+    c = _Canvas(width, 430 + (50 if long_labels else 0), 70, 45, 60, 70 + (50 if long_labels else 0))
     tops = [v for b in bars for v in ([b.mean + b.std] + b.values + ([b.paper] if b.paper is not None else []))
             if v is not None and math.isfinite(v)]
     ticks = nice_ticks(0.0, max(tops) * 1.08 if tops and max(tops) > 0 else 1.0)

@@ -49,7 +49,9 @@ def scale_line(res: SuiteResults) -> str:
     """What 'lab scale' (or 'paper scale') meant for these runs, and the paper's scale beside it."""
     if not res.configs:
         return f"{res.scale} scale (no runs yet)"
-    cfg = next(iter(res.configs.values()))
+    first = next(v.name for v in res.suite.variants if v.name in res.configs) if any(
+        v.name in res.configs for v in res.suite.variants) else next(iter(res.configs))
+    cfg = res.configs[first]
     m, t = cfg["model"], cfg["train"]
     steps = sorted({r.result["steps"] for r in res.runs if r.measured})
     ended = sorted({r.result["ended_by"] for r in res.runs if r.measured})
@@ -60,12 +62,17 @@ def scale_line(res: SuiteResults) -> str:
     datasets = "; ".join(_dataset_text(res, name) for name in
                          dict.fromkeys(res.suite.spec(v, res.scale).data for v in res.suite.variants))
     line = (f"**{res.scale} scale**: D={m['hidden_size']}, {m['num_layers']} layers, T={m['h_cycles']}, "
-            f"n={m['l_cycles']}, N_sup={m['halt_max_steps']} (base variant), batch {t['global_batch_size']}, "
-            f"{t['optimizer']} lr {t['lr']:g}, {length}, {len(res.manifest.get('seeds', []))} seeds; data: {datasets}.")
+            f"n={m['l_cycles']}, N_sup={m['halt_max_steps']} (variant {first}), batch {t['global_batch_size']}, "
+            f"{t['optimizer']} lr {t['lr']:g}, {length}, {_count(len(res.manifest.get('seeds', [])), 'seed')}; "
+            f"data: {datasets}.")
     if res.scale == "lab":
         paper = _paper_scale(res)
         line += f" **This is not the paper's scale** ({paper}); compare directions, not absolute numbers."
     return line
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def _dataset_text(res: SuiteResults, name: str) -> str:
@@ -77,9 +84,12 @@ def _dataset_text(res: SuiteResults, name: str) -> str:
 
 
 def _paper_scale(res: SuiteResults) -> str:
-    spec = res.suite.spec(res.suite.variants[0], "paper")
-    if not spec.preset:
-        return "the paper's presets and datasets"
+    specs = [res.suite.spec(v, "paper") for v in res.suite.variants]
+    presets = list(dict.fromkeys(s.preset for s in specs if s.preset))
+    if len(presets) != 1:
+        data = ", ".join(dict.fromkeys(s.data for s in specs if s.data))
+        return f"paper: the presets {', '.join(presets)} on the official datasets {data}"
+    spec = specs[0]
     cfg = load_preset(spec.preset)
     m, t = cfg.model, cfg.train
     return (f"paper: D={m.hidden_size}, T={m.h_cycles}, n={m.l_cycles}, N_sup={m.halt_max_steps}, batch "
@@ -217,6 +227,15 @@ def _notes(res: SuiteResults) -> list[str]:
     notes.append(f"- Seconds per optimizer step are training time only (evaluation excluded), measured on "
                  f"{', '.join(devices)} with {threads or 'default'} torch thread(s) on a machine "
                  "that may be shared; they compare variants run in the same session, not machines.")
+    rising = []
+    for name, runs in res.by_variant().items():
+        curve = _mean_curve([r.eval_curve for r in runs if r.eval_curve])
+        if len(curve) >= 2 and curve[-1][1] - curve[-2][1] > 0.01:
+            rising.append(name)
+    if rising:
+        notes.append(f"- Test accuracy was still rising at the end of the budget ({', '.join(rising)}: more than one "
+                     "point over the last evaluation interval), so this compares how far each variant got within "
+                     "the budget, not converged accuracy as in the paper.")
     notes.append(f"- Total wall clock of the measured runs: {wall:.0f} min. Python {sys.version.split()[0]}.")
     notes.append("- Every run is a normal run directory (config.json, metrics.jsonl, checkpoints/) under the "
                  "experiment folder; `trm experiments run` with the same arguments skips measured runs and resumes "
