@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -37,20 +37,39 @@ LIVE_STATES = ("starting", "running", "paused")
 ETA_WINDOW = 10  # train events the ETA's rate is measured over
 
 
-@dataclass
 class Series:
-    steps: list[int] = field(default_factory=list)
-    times: list[float] = field(default_factory=list)  # wall clock (seconds since the epoch)
-    values: list[float] = field(default_factory=list)
+    """One curve as (step, wall-clock time, value) rows in a growing numpy buffer: appending is amortised
+    O(1) and reading hands out views, so a redraw does not convert Python lists every time. Rows that
+    were handed out are never overwritten (dropping rows copies), so a view stays valid."""
+
+    def __init__(self) -> None:
+        self._rows = np.empty((64, 3))
+        self.size = 0
 
     def add(self, step: int, when: float, value: float) -> None:
-        self.steps.append(step)
-        self.times.append(when)
-        self.values.append(value)
+        if self.size == len(self._rows):
+            grown = np.empty((2 * len(self._rows), 3))
+            grown[: self.size] = self._rows[: self.size]
+            self._rows = grown
+        self._rows[self.size] = (step, when, value)
+        self.size += 1
 
     def drop_after(self, step: int) -> None:
-        keep = sum(1 for s in self.steps if s <= step)  # steps only grow within a history
-        del self.steps[keep:], self.times[keep:], self.values[keep:]
+        keep = int(np.searchsorted(self._rows[: self.size, 0], step, side="right"))  # steps only grow
+        if keep < self.size:
+            self._rows, self.size = self._rows.copy(), keep
+
+    @property
+    def steps(self) -> np.ndarray:
+        return self._rows[: self.size, 0]
+
+    @property
+    def times(self) -> np.ndarray:
+        return self._rows[: self.size, 1]
+
+    @property
+    def values(self) -> np.ndarray:
+        return self._rows[: self.size, 2]
 
 
 @dataclass
@@ -184,13 +203,11 @@ class RunHistory:
     def arrays(self, key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(steps, seconds since the run's first event, values) of one series."""
         s = self.series[key]
-        zero = self.first_time or 0.0
-        return (np.asarray(s.steps, dtype=float), np.asarray(s.times, dtype=float) - zero,
-                np.asarray(s.values, dtype=float))
+        return s.steps, s.times - (self.first_time or 0.0), s.values
 
     def latest(self, key: str) -> float | None:
-        values = self.series[key].values
-        return values[-1] if values else None
+        s = self.series[key]
+        return float(s.values[-1]) if s.size else None
 
     def seconds_per_step(self) -> float | None:
         if len(self._rate) < 2:

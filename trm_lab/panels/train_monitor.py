@@ -3,7 +3,9 @@ ETA, examples/s, device, memory), the view options (smoothing, log-y, x axis, fo
 curves of every shown run in its own colour, and the current run's log.
 
 It redraws from a QTimer at most REDRAW_HZ times a second, and only what changed since the last draw
-(each RunHistory has a version), however fast the events arrive.
+(each RunHistory has a version), however fast the events arrive. Where painting the plots is slow (a
+busy or small machine), it redraws less often, so that painting takes at most PAINT_SHARE of the GUI
+thread's time.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from .train_feed import cuda_memory, process_rss
 from .train_history import EVAL_SERIES, TRAIN_SERIES, RunHistory, format_bytes, format_duration
 
 REDRAW_HZ = 10
+PAINT_SHARE = 0.25
 
 PLOTS = [
     PlotSpec("loss", "Total loss", (SeriesSpec("loss", "total"),), log_y=True),
@@ -154,6 +157,9 @@ class TrainingMonitor(QWidget):
                     self.curves.set_series(str(path), key, steps, times, values)
         if changed:
             self.redraws += 1
+            interval = max(1000 // REDRAW_HZ, round(self.curves.paint_ms / PAINT_SHARE))
+            if interval != self.timer.interval():
+                self.timer.setInterval(interval)
         self._update_header()
         self._update_log()
 

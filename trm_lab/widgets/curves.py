@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import math
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,7 +89,7 @@ class CurvesView(QWidget):
         self.specs = {p.key: p for p in plots}
         self._series_plot = {s.key: p.key for p in plots for s in p.series}
         self._series_spec = {s.key: s for p in plots for s in p.series}
-        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics = _TimedGraphics()
         self.graphics.setObjectName("curves")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -97,12 +98,11 @@ class CurvesView(QWidget):
         self._legends: list[pg.LegendItem] = []
         for i, spec in enumerate(plots):
             plot = self.graphics.addPlot(row=i // columns, col=i % columns)
-            plot.setTitle(spec.title, size=TITLE_SIZE)
-            plot.showGrid(x=True, y=True, alpha=0.2)
+            plot.setTitle(spec.title, size=TITLE_SIZE)  # no grid by default: it triples the paint time
             if self.plots:
                 plot.setXLink(next(iter(self.plots.values())))
             if len(spec.series) > 1:  # which line style is which series (the colours are the runs)
-                legend = pg.LegendItem(offset=(-4, 4), labelTextSize="8pt")
+                legend = pg.LegendItem(offset=(-4, 4), labelTextSize="8pt", verSpacing=-6)
                 legend.setParentItem(plot.getViewBox())
                 for series in spec.series:
                     style = Qt.PenStyle.DashLine if series.dashed else Qt.PenStyle.SolidLine
@@ -156,6 +156,11 @@ class CurvesView(QWidget):
         if curve.ema is not None and not _extends(curve.values, old, len(curve.ema.out)):
             curve.ema = None  # the series was rewritten (a resumed run dropped later points): start over
         self._draw(curve, key)
+
+    @property
+    def paint_ms(self) -> float:
+        """The recent cost of painting every plot once, in milliseconds."""
+        return self.graphics.paint_ms
 
     def point_count(self, run: str, key: str) -> int:
         curve = self._curves.get((run, key))
@@ -221,8 +226,11 @@ class CurvesView(QWidget):
                 axis = plot.getAxis(name)
                 axis.setPen(pg.mkPen(foreground))
                 axis.setTextPen(pg.mkPen(foreground))
+        shade = QColor(background)
+        shade.setAlpha(200)  # the legend stays readable over the curves
         for legend in self._legends:
             legend.setLabelTextColor(foreground)
+            legend.setBrush(pg.mkBrush(shade))
 
     # ---- export -----------------------------------------------------------------------------------
     def export_png(self, path: Path) -> Path:
@@ -279,7 +287,7 @@ class CurvesView(QWidget):
         color = QColor(self._colors.get(run, QColor("#1f77b4")))
         spec = self._series_spec[key]
         style = Qt.PenStyle.DashLine if spec.dashed else Qt.PenStyle.SolidLine
-        curve.smooth.setPen(pg.mkPen(color, width=2, style=style))
+        curve.smooth.setPen(pg.mkPen(color, width=1, style=style))  # wider pens paint several times slower
         faint = QColor(color)
         faint.setAlpha(70)
         curve.raw.setPen(pg.mkPen(faint, width=1, style=style))
@@ -292,6 +300,19 @@ class CurvesView(QWidget):
     def _set_x_labels(self) -> None:
         for plot in self.plots.values():
             plot.setLabel("bottom", X_MODES[self.x_mode])
+
+
+class _TimedGraphics(pg.GraphicsLayoutWidget):
+    """The plots' canvas; it keeps a running average of how long a full paint takes (`paint_ms`), so a
+    caller can redraw less often on a slow machine."""
+
+    paint_ms = 0.0
+
+    def paintEvent(self, event) -> None:
+        start = time.perf_counter()
+        super().paintEvent(event)
+        elapsed = (time.perf_counter() - start) * 1000
+        self.paint_ms = elapsed if not self.paint_ms else 0.7 * self.paint_ms + 0.3 * elapsed
 
 
 def _extends(new: np.ndarray, old: np.ndarray, done: int) -> bool:
