@@ -92,6 +92,18 @@ def test_open_a_trace_by_path_drop_and_menu_and_a_damaged_one(qtbot, theme, monk
     assert title == "Cannot open trace" and "cut.trace.h5" in text and "truncated" in text
 
 
+def test_trm_lab_file_opens_a_trace(qtbot, monkeypatch):
+    from trm_lab import app as app_module
+
+    root = use_tiny_models(monkeypatch)
+    path = sorted((root / "runs" / "tiny" / "traces").glob("*.trace.h5"))[-1]
+    window = app_module.build_window([str(path)])
+    qtbot.addWidget(window)
+    panel = window.panels["inspect"]
+    qtbot.waitUntil(lambda: panel.strip.data is not None and len(panel.strip.data) == 8, timeout=RUN_TIMEOUT)
+    assert window.current_area() == "inspect" and panel.strip.data.title == path.name.removesuffix(".trace.h5")
+
+
 def test_a_checkpoint_file_and_a_runs_probe_traces(qtbot, theme, monkeypatch, dialog_recorder):
     root = use_tiny_models(monkeypatch)
     window = make_window(qtbot, theme)

@@ -36,7 +36,7 @@ def test_the_empty_area_and_the_first_start_offer_a_demo_model(qtbot, theme, mon
     assert panel.pages.currentWidget() is page
     assert page.demo_button.text() == "Inspect a demo model" and page.demo_button.isEnabled()
     assert page.demo_list.count() == 1 and "Sudoku 4x4 (test)" in page.demo_list.item(0).text()
-    assert "exact 25.0%" in page.demo_list.item(0).text()
+    assert "exact 25.0%, cells 50.0%, puzzles 16" in page.demo_list.item(0).text()
     assert [m.name for m in inspect_models.list_demo_models()] == ["sudoku4"]
     assert panel.setup.model_box.itemText(1) == "Demo: Sudoku 4x4 (test)"
 

@@ -153,13 +153,13 @@ def test_demo_models_are_found_in_order_and_broken_ones_skipped(tmp_path):
         folder = tmp_path / name
         folder.mkdir()
         (folder / "model.pt").write_bytes(b"")
-        info = {"name": name, "title": title, "family": "sudoku", "accuracy": {"exact": 0.5, "puzzles": 100},
-                "recipe": ["trm train"]}
+        info = {"name": name, "title": title, "family": "sudoku", "recipe": ["trm train"],
+                "accuracy": {"split": "test", "exact_accuracy": 0.5, "puzzles": 100, "halt_step": 1.0}}
         (folder / "model.json").write_text("{oops" if name == "broken" else json.dumps(info))
     (tmp_path / "empty").mkdir()
     found = list_demo_models(tmp_path)
     assert [m.name for m in found] == ["sudoku4", "sudoku9", "maze9", "zeta"]
     assert found[0].kind == "demo" and found[0].recipe == ("trm train",)
-    assert accuracy_text(found[0].accuracy) == "exact 50.0%, puzzles 100"
+    assert accuracy_text(found[0].accuracy) == "exact accuracy 50.0%, puzzles 100, halt step 1 (test)"
     assert list_demo_models(tmp_path / "missing") == []
     assert model_family(load_preset("maze-att")) == "maze" and model_family(load_preset("arc-att-lab")) == "arc"
