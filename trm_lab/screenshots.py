@@ -117,8 +117,9 @@ def render(out: Path, theme_name: str = "light") -> list[Path]:
 
 
 def _inspect_shot(app, window, out: Path) -> Path | None:
-    """The Inspect area on the first demo model: a run on its first example, a branch with noise on z
-    after step 2 beside it, the cursor inside step 3. None (and a note) when no demo model is installed."""
+    """The Inspect area on a demo model (the 9x9 Sudoku one when installed): a run on its first example
+    and, beside it, a branch with noise on z after step 1, the cursor early in step 2 where they differ.
+    None (and a note) when no demo model is installed."""
     import time
 
     from .panels.inspect_models import list_demo_models
@@ -127,6 +128,7 @@ def _inspect_shot(app, window, out: Path) -> Path | None:
     if not demos:
         print("no demo model in resources/models: the Inspect screenshot is skipped", file=sys.stderr)
         return None
+    choice = next((m for name in ("sudoku9", "maze9") for m in demos if m.name == name), demos[0])
     panel = window.show_area("inspect")
 
     def settle(busy) -> None:
@@ -135,18 +137,18 @@ def _inspect_shot(app, window, out: Path) -> Path | None:
             app.processEvents()
             time.sleep(0.005)
 
-    panel.inspect_demo(demos[0])
+    panel.inspect_demo(choice)
     settle(lambda: panel.session.model is None or panel.session.busy or not panel.traces
            or len(panel.traces[0]) < panel.traces[0].expected)
     data = panel.traces[0]
-    step_end = {r.sup_step: r.index for r in data.records}
-    panel.strip.set_current(step_end.get(2, len(data) - 1))
-    panel.intervene.noise_scale.setValue(1.0)
+    ends = {r.sup_step: r.index for r in data.records}
+    panel.strip.set_current(ends.get(1, len(data) - 1))
+    panel.intervene.noise_scale.setValue(3.0)
     panel.intervene.noise_button.click()
     panel.branch()
     settle(lambda: panel.session.busy)
-    mid = [r.index for r in data.records if r.sup_step == 3 and r.kind == "y"]
-    panel.strip.set_current(mid[0] if mid else len(data) - 1)
+    early = [r.index for r in data.records if r.sup_step == 2 and r.kind == "y"]
+    panel.strip.set_current(early[0] if early else len(data) - 1)
     for _ in range(3):
         app.processEvents()
     path = out / "inspect.png"
