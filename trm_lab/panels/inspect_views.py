@@ -61,6 +61,7 @@ class TraceStrip(QWidget):
         self.look: FamilyLook | None = None
         self._ranges: dict[tuple[str, str], tuple[float, float]] = {}
         self._input_shown: tuple | None = None
+        self._drawn: dict[str, tuple] = {}  # what the y, z and projection views show now
         self.title = QLabel(title)
         self.title.setObjectName("strip_title")
         self.title.setStyleSheet("font-weight: bold")
@@ -178,6 +179,7 @@ class TraceStrip(QWidget):
             apply_state(self.input_view, input_state(data, look))
             self._input_shown = shown
         if not 0 <= index < len(data):
+            self._drawn.clear()
             for key in ("y", "z"):
                 apply_state(self.views[key], decoded_state(data, None, look, False))
             self.projection_view.set_colors(None, data.shape)
@@ -186,11 +188,18 @@ class TraceStrip(QWidget):
             return
         record = data.records[index]
         iy, iz = data.latest("y", index), data.latest("z", index)
-        apply_state(self.y_view, decoded_state(data, iy, look, verdicts=True))
-        apply_state(self.z_view, decoded_state(data, iz, look, verdicts=False))
+        # One step of the cursor changes y or z, not both: redraw only the view whose state changed.
+        base = (id(data), id(look), id(data.inputs), len(data.halting))
+        for key, i, verdicts in (("y", iy, True), ("z", iz, False)):
+            if self._drawn.get(key) != (base, i):
+                apply_state(self.views[key], decoded_state(data, i, look, verdicts))
+                self._drawn[key] = (base, i)
         for view in (self.projection_view, self.norm_view):
             view.set_box(look.box)
-        self.projection_view.set_colors(projection_colors(data, iz), data.shape)
+        fitted = iz is not None and data.records[iz].projection is not None
+        if self._drawn.get("projection") != (base, iz, fitted):
+            self.projection_view.set_colors(projection_colors(data, iz), data.shape)
+            self._drawn["projection"] = (base, iz, fitted)
         name = self.heat_box.currentData() or "cell_delta"
         values = getattr(record, name)
         self.norm_view.set_colors(None if values is None else heat_colors(
