@@ -82,6 +82,8 @@ def measure_step(cfg: RunConfig, steps: int = 3):
             elapsed.append(event.elapsed)
         elif isinstance(event, RunFailed):
             raise TrmError(event.message)
+    if not elapsed:
+        raise TrmError("no training step was measured")
     # the first step pays for warm-up (allocation, lazy imports): time the ones after it
     return (elapsed[-1] - elapsed[0]) / (len(elapsed) - 1) if len(elapsed) > 1 else elapsed[-1]
 
