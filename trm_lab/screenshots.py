@@ -145,7 +145,7 @@ def _inspect_shot(app, window, out: Path) -> Path | None:
     panel.strip.set_current(ends.get(1, len(data) - 1))
     panel.intervene.noise_scale.setValue(3.0)
     panel.intervene.noise_button.click()
-    panel.branch()
+    panel.actions_.branch()
     settle(lambda: panel.session.busy)
     early = [r.index for r in data.records if r.sup_step == 2 and r.kind == "y"]
     panel.strip.set_current(early[0] if early else len(data) - 1)

@@ -91,5 +91,5 @@ def test_branching_needs_the_model_states(qtbot, theme, monkeypatch, dialog_reco
     probe = sorted((root / "runs" / "tiny" / "traces").glob("*.trace.h5"))[0]
     with qtbot.waitSignal(panel.trace_shown, timeout=RUN_TIMEOUT):
         window.open_path(probe)
-    assert panel.branch() is None
+    assert panel.actions_.branch() is None
     assert dialog_recorder.infos[-1][0] == "Cannot branch here"

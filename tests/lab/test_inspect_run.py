@@ -56,7 +56,8 @@ def test_a_demo_run_streams_states_and_shows_the_final_answer(qtbot, panel):
     # T=2, n=1: per supervision step z, y, z, y; N_sup = 4
     assert len(data) == 16 and [r.name for r in data.records[:4]] == [
         "step1.cycle0.z0", "step1.cycle0.y", "step1.cycle1.z0", "step1.cycle1.y"]
-    assert arrived == list(range(1, 17)) and shown == [1, 2, 3, 4]
+    # every state arrives; drawing is coalesced, but the first step shows at once and the last one shows
+    assert arrived == list(range(1, 17)) and shown[0] == 1 and shown[-1] == 4 and shown == sorted(set(shown))
     assert data.title == "Sudoku 4x4 (test) on 4x4-1" and data.label_tokens() is not None
     strip, look = panel.strip, panel.look
     assert strip.current == 15 and not strip.input_view.editable

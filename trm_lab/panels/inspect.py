@@ -10,6 +10,7 @@ live in inspect_*.py.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
@@ -33,7 +34,10 @@ from .inspect_setup import FILE_ITEM, SetupBar, StartPage
 from .inspect_views import PlaybackBar, TraceStrip
 
 TRACE_PATTERNS, CHECKPOINT_PATTERNS = ("*.trace.h5",), ("*.pt",)
-REDRAW_MS = 100  # states streaming in are drawn at most this often (a finished step: at once)
+# While a run streams in, states are drawn at most every REDRAW_MS and finished steps at most every STEP_MS
+# (the first at once). Drawing is Python work that holds the GIL, which the recursion's many small torch
+# operations need between them: at 10 redraws a second a run took twice as long on a busy 2-core CPU.
+REDRAW_MS, STEP_MS = 500, 100
 
 
 class InspectPanel(Panel):
@@ -53,6 +57,7 @@ class InspectPanel(Panel):
         self.drawing = False  # the main strip shows a puzzle not run yet, editable in the input view
         self.active: TraceStrip | None = None
         self._run_when_loaded = self._welcome = False
+        self._drawn_at, self._shown_step = 0.0, 0  # the last redraw: when, and the last step it showed
         self._look_shape: tuple[int, int] | None = None
 
         self.start_page = StartPage()
@@ -81,7 +86,6 @@ class InspectPanel(Panel):
         self.play_timer.timeout.connect(self._on_play_timer_timeout)
         self.redraw_timer = QTimer(self)
         self.redraw_timer.setSingleShot(True)
-        self.redraw_timer.setInterval(REDRAW_MS)
         self.redraw_timer.timeout.connect(self.redraw)
         self.actions_ = InspectActions(self)
         self._connect()
@@ -93,7 +97,7 @@ class InspectPanel(Panel):
         s.model_loaded.connect(self._on_session_model_loaded)
         s.model_failed.connect(lambda text: dialogs.show_error(self, "Cannot load the model", text))
         s.trace_started.connect(self._on_session_trace_started)
-        s.states_arrived.connect(lambda _data: self.redraw_timer.isActive() or self.redraw_timer.start())
+        s.states_arrived.connect(lambda _data: self.redraw_timer.isActive() or self.redraw_timer.start(REDRAW_MS))
         s.step_finished.connect(self._on_session_step_finished)
         s.trace_finished.connect(self._on_session_trace_ended)
         s.trace_stopped.connect(self._on_session_trace_ended)
@@ -114,7 +118,7 @@ class InspectPanel(Panel):
         self.playback.fps_changed.connect(lambda fps: self.play_timer.setInterval(int(1000 / fps)))
         self.playback.branch_picked.connect(self.show_beside)
         self.intervene.value_picked.connect(self._on_intervene_value_picked)
-        self.intervene.branch_clicked.connect(self.branch)
+        self.intervene.branch_clicked.connect(self.actions_.branch)
         self.probe_bar.trace_picked.connect(self.session.read)
         self.probe_bar.closed.connect(self.probe_bar.hide)
         self.context.theme.theme_changed.connect(self._on_theme_changed)
@@ -208,8 +212,10 @@ class InspectPanel(Panel):
             self.show_beside(len(self.traces) - 1)
 
     def _on_session_step_finished(self, data: TraceData) -> None:
-        self.redraw()
-        self.step_shown.emit(data.halting[-1].sup_step if data.halting else 0)
+        if time.monotonic() - self._drawn_at >= STEP_MS / 1000:
+            self.redraw()
+        elif self.redraw_timer.remainingTime() > STEP_MS or not self.redraw_timer.isActive():
+            self.redraw_timer.start(STEP_MS)
 
     def _on_session_trace_ended(self, data: TraceData | str) -> None:
         self.setup.set_running(False)
@@ -222,16 +228,21 @@ class InspectPanel(Panel):
     def redraw(self) -> None:
         """Draw what has streamed in: timelines, views and plots of both strips."""
         self.redraw_timer.stop()
+        self._drawn_at = time.monotonic()
         for slot, strip in enumerate((self.strip, self.branch_strip)):
             if strip.data is not None and strip.isVisibleTo(self):
                 strip.refresh()
                 self.plots.set_series(slot, strip.data.series())
         self.plots.set_x_range(max([len(t) for t in self.traces] + [t.expected for t in self.traces] + [1]))
+        step = self.traces[-1].halting[-1].sup_step if self.traces and self.traces[-1].halting else 0
+        if step > self._shown_step:
+            self._shown_step = step
+            self.step_shown.emit(step)
 
     # ---- showing traces ---------------------------------------------------------------------------
     def _show_main(self, data: TraceData) -> None:
         self.pages.setCurrentIndex(1)
-        self.traces, self.beside = [data], -1
+        self.traces, self.beside, self._shown_step = [data], -1, 0
         self.intervene.clear()
         self.branch_strip.hide()
         self.branch_strip.set_data(None, None)
@@ -312,7 +323,7 @@ class InspectPanel(Panel):
         if not (self.drawing and strip is self.strip) and strip.data is not None:
             self.intervene.set_cell(view, row, col, strip.data.shape[1])
 
-    def _cursor_step(self) -> int:
+    def cursor_step(self) -> int:
         strip = self.active or self.strip
         if strip.data is None or not 0 <= strip.current < len(strip.data):
             return 0
@@ -324,22 +335,6 @@ class InspectPanel(Panel):
             view.enter_value(value) if self.look.digit_keys == "enter" else view.pick_value(value)
         elif self.look is not None and not self.intervene.add_edit(self.look.token(value)):
             self.status_posted.emit("Click a cell of the input or of y first")
-
-    def branch(self) -> TraceData | None:
-        """Continue the active strip's trace from the end of the step under its cursor, edited."""
-        strip = self.active or self.strip
-        source, step = strip.data, self._cursor_step()
-        if source is None or self.session.busy or self.drawing:
-            return None
-        if step not in source.snapshots:
-            dialogs.show_info(self, "Cannot branch here", "This trace was read from a file, so its model states "
-                              "are not at hand: run the puzzle with its model to branch.")
-            return None
-        n = sum(1 for t in self.traces if t.branch_step is not None) + 1
-        title = f"branch {n}: {self.intervene.describe(source.shape[1])} after step {step}"
-        data = self.session.branch(source, step, self.intervene.edits, self.intervene.steps.value(), title)
-        self.intervene.clear()
-        return data
 
     # ---- Panel interface --------------------------------------------------------------------------
     def open_path(self, path: Path, kind: str) -> bool:

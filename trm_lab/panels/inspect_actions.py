@@ -38,7 +38,7 @@ class InspectActions:
         a = self._action
         self.run_action = a("&Run", panel.run, "Ctrl+R", "Run the model on the puzzle")
         self.stop_action = a("S&top", panel.session.stop, None, "Stop the run (what was recorded stays)")
-        self.branch_action = a("&Branch", panel.branch, "Ctrl+B", "Continue from the cursor's step with the edits")
+        self.branch_action = a("&Branch", self.branch, "Ctrl+B", "Continue from the cursor's step with the edits")
         self.play_action = a("&Play / Pause", lambda: panel.set_playing(not panel.play_timer.isActive()), "Space")
         self.play_action.setShortcutContext(self.play_action.shortcutContext().WidgetWithChildrenShortcut)
         panel.addAction(self.play_action)
@@ -158,6 +158,24 @@ class InspectActions:
             panel.set_source(source_from_dataset(dataset, int(answer) - 1, split))
         except (TrmError, ValueError) as exc:
             dialogs.show_error(panel, "Cannot use this puzzle", str(exc))
+
+    # ---- branching --------------------------------------------------------------------------------
+    def branch(self) -> TraceData | None:
+        """Continue the active strip's trace from the end of the step under its cursor, with the edits."""
+        panel = self.panel
+        strip = panel.active or panel.strip
+        source, step = strip.data, panel.cursor_step()
+        if source is None or panel.session.busy or panel.drawing:
+            return None
+        if step not in source.snapshots:
+            dialogs.show_info(panel, "Cannot branch here", "This trace was read from a file, so its model states "
+                              "are not at hand: run the puzzle with its model to branch.")
+            return None
+        n = sum(1 for t in panel.traces if t.branch_step is not None) + 1
+        title = f"branch {n}: {panel.intervene.describe(source.shape[1])} after step {step}"
+        data = panel.session.branch(source, step, panel.intervene.edits, panel.intervene.steps.value(), title)
+        panel.intervene.clear()
+        return data
 
     # ---- exporting --------------------------------------------------------------------------------
     def _shown(self) -> TraceData | None:
