@@ -41,7 +41,7 @@ def register(sub, bench_sub) -> None:
         p.add_argument("--device", default="", help="auto, cpu, cuda, cuda:N or mps (default: the preset's)")
         p.add_argument("--suite-file", metavar="FILE", help="a JSON file of edited or extra suites")
         if name == "plan":
-            p.add_argument("--json", action="store_true")
+            p.add_argument("--json", action="store_true", help="the plan as JSON: the suite, scale, command and every run with its state")
             p.set_defaults(func=_plan)
         else:
             p.add_argument("--no-report", action="store_true", help="do not write the report at the end")

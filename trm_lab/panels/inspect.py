@@ -212,7 +212,8 @@ class InspectPanel(Panel):
             self.show_beside(len(self.traces) - 1)
 
     def _on_session_step_finished(self, data: TraceData) -> None:
-        if time.monotonic() - self._drawn_at >= STEP_MS / 1000:
+        # The first finished step is drawn at once, however soon after the start it comes.
+        if self._shown_step == 0 or time.monotonic() - self._drawn_at >= STEP_MS / 1000:
             self.redraw()
         elif self.redraw_timer.remainingTime() > STEP_MS or not self.redraw_timer.isActive():
             self.redraw_timer.start(STEP_MS)
