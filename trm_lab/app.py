@@ -21,6 +21,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("file", nargs="?", type=Path,
                         help="a puzzle (.sudoku, .maze, ARC .json), dataset (.h5), run folder or trace file")
     parser.add_argument("--theme", choices=THEMES, help="override the saved theme for this session")
+    parser.add_argument("--self-test", action="store_true",
+                        help="check this install without a display: build the main window offscreen, load a "
+                             "demo model, run a 1-step trace; exit 0 when all pass")
     return parser
 
 
@@ -50,7 +53,11 @@ def build_window(argv: Sequence[str]):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    window = build_window(sys.argv[1:] if argv is None else argv)  # noqa: F841 - kept alive while running
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if build_parser().parse_args(argv).self_test:
+        from .selftest import run_self_test
+        return run_self_test()
+    window = build_window(argv)  # noqa: F841 - kept alive while running
     return QApplication.instance().exec()
 
 
