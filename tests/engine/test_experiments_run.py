@@ -10,6 +10,7 @@ from PIL import Image
 from trm_engine.cli import main
 from trm_engine.errors import RunError
 from trm_engine.experiments import (
+    REPRODUCED,
     Control,
     ExperimentFinished,
     ExperimentStarted,
@@ -18,6 +19,7 @@ from trm_engine.experiments import (
     RunMeasured,
     RunProgress,
     RunSkipped,
+    claim_verdicts,
     parse_budget,
     plan_experiment,
     read_suite_results,
@@ -78,6 +80,7 @@ def test_a_rerun_skips_measured_runs(done):
     out, _ = done
     plan = tiny_plan(out)
     assert plan.counts() == {"done": 4}
+    assert [r.result()["steps"] for r in plan.runs] == [4, 4, 4, 4]
     events = list(run_experiment(plan))
     assert sum(isinstance(e, RunSkipped) for e in events) == 4 and not any(isinstance(e, RunBegan) for e in events)
     assert events[-1].measured == 0 and events[-1].skipped == 4
@@ -155,3 +158,17 @@ def test_run_and_report_cli(done, tmp_path, capsys):
     text = (tmp_path / "r" / "report.md").read_text()
     assert f"trm experiments report {tmp_path / 'halting'} --dest {tmp_path / 'r'}" in text
     assert "inconclusive" in text  # one variant, one seed: nothing to compare
+
+
+def test_claim_verdicts_judge_each_claim_as_the_report_does(done, tmp_path):
+    out, _ = done
+    res = read_suite_results(out / "halting")
+    verdicts = claim_verdicts(res)
+    assert [v.text for v in verdicts] == [c.text for c in res.suite.claims]
+    nfp = verdicts[1]
+    assert nfp.metric == "forward passes per step" and nfp.verdict == REPRODUCED
+    assert nfp.better == "halt-only 1.000 ± 0.000" and nfp.worse == "continue 2.000 ± 0.000" and nfp.paper == "1 vs 2"
+    assert verdicts[0].paper == "87.4 vs 86.1" and verdicts[0].better.startswith("halt-only ")
+    text = write_reports(out, tmp_path)[0].read_text()
+    for v in verdicts:
+        assert f"| {v.text} | {v.metric} | {v.better} vs {v.worse} | {v.paper} | **{v.verdict}** |" in text

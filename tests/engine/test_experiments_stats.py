@@ -14,6 +14,7 @@ from trm_engine.experiments.stats import (
     TOO_FEW,
     overlap,
     summarize,
+    summary_text,
     verdict,
 )
 
@@ -52,3 +53,10 @@ def test_nice_ticks_cover_the_range_in_round_steps():
     ticks = nice_ticks(0, 3)
     assert ticks[0] == 0 and ticks[-1] >= 3 and len(ticks) <= 7
     assert nice_ticks(0, 0) == [0, 0.2, 0.4, 0.6, 0.8, 1.0]  # degenerate range still draws an axis
+
+
+def test_summary_text_shows_accuracies_in_percent_and_skips_missing_values():
+    assert summary_text([0.5, 0.7], "exact_accuracy") == "60.0 ± 14.1"
+    assert summary_text([0.874], "exact_accuracy") == "87.4"
+    assert summary_text([1.0, 1.0, float("nan")], "nfp") == "1.000 ± 0.000"
+    assert summary_text([], "cell_accuracy") == "–"

@@ -24,8 +24,8 @@ _EXPORTS = {
     "events": ("ExperimentEvent", "ExperimentStarted", "DatasetBuilding", "RunSkipped", "RunBegan", "RunProgress",
                "RunMeasured", "RunNotMeasured", "ExperimentFinished", "ExperimentStopped"),
     "results": ("read_suite_results", "SuiteResults", "RunResult", "find_suite_dirs"),
-    "report": ("write_report", "write_reports"),
-    "stats": ("Summary", "summarize", "verdict", "REPRODUCED", "NOT_REPRODUCED", "OVERLAP"),
+    "report": ("write_report", "write_reports", "claim_verdicts", "ClaimVerdict"),
+    "stats": ("Summary", "summarize", "summary_text", "verdict", "REPRODUCED", "NOT_REPRODUCED", "OVERLAP"),
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 __all__ = sorted(_WHERE) + ["Control"]

@@ -88,6 +88,10 @@ class PlannedRun:
     def key(self) -> str:
         return f"{self.suite}/{self.variant}/seed{self.seed}"
 
+    def result(self) -> dict | None:
+        """What the run's result.json says was measured (None until the runner has measured it)."""
+        return read_json(self.run_dir / RESULT_FILE) or None
+
     def to_dict(self) -> dict:
         return {"suite": self.suite, "variant": self.variant, "seed": self.seed, "scale": self.scale,
                 "run_dir": str(self.run_dir), "dataset": self.dataset.name,

@@ -4,15 +4,15 @@ PNG plots and a table of every run. Measured accuracies are shown in %, like the
 
 from __future__ import annotations
 
-import math
 import shlex
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import load_preset
 from .plots import PALETTE, Bar, Series, bar_chart, lighten, line_chart
 from .results import SuiteResults, find_suite_dirs, read_suite_results
-from .stats import summarize, verdict
+from .stats import scaled, summarize, summary_text, verdict
 from .suites import METRICS
 
 REPORT_FILE = "report.md"
@@ -29,20 +29,6 @@ def write_reports(path: str | Path, dest: str | Path | None = None, command: lis
         target = Path(dest) / d.name if dest and len(dirs) > 1 else Path(dest or d)
         out.append(write_report(read_suite_results(d), target, command))
     return out
-
-
-def _scaled(metric: str, v: float | None) -> float | None:
-    if v is None or not math.isfinite(v):
-        return None
-    return v * 100 if METRICS[metric].percent else v
-
-
-def _cell(values: list[float], metric: str) -> str:
-    s = summarize([_scaled(metric, v) for v in values])
-    if s.n == 0:
-        return "–"
-    digits = 1 if METRICS[metric].percent else 3
-    return f"{s.mean:.{digits}f} ± {s.std:.{digits}f}" if s.n > 1 else f"{s.mean:.{digits}f}"
 
 
 def scale_line(res: SuiteResults) -> str:
@@ -131,7 +117,7 @@ def _results_table(res: SuiteResults) -> list[str]:
         cells = [f"**{v.name}**" + (f" ({v.label})" if v.label else "")]
         for m in metrics:
             paper = v.paper.get(m)
-            cells.append(_cell(res.values(v.name, m), m))
+            cells.append(summary_text(res.values(v.name, m), m))
             if has_paper[m]:
                 cells.append("–" if paper is None else f"{paper:g}")
         runs = groups.get(v.name, [])
@@ -143,16 +129,36 @@ def _results_table(res: SuiteResults) -> list[str]:
     return rows
 
 
-def _verdicts(res: SuiteResults) -> list[str]:
-    rows = ["## Verdicts", "", "| claim | metric | measured (better vs worse) | paper | verdict |", "|---|---|---|---|---|"]
+@dataclass(frozen=True)
+class ClaimVerdict:
+    """One claim of a suite judged on what was measured (a row of the report's Verdicts table)."""
+
+    text: str  # the claim, e.g. "mlp_t beats self-attention on Sudoku"
+    metric: str  # the metric's label
+    better: str  # the variant the paper finds better, with its measured mean ± std, e.g. "mlp 81.2 ± 1.3"
+    worse: str
+    paper: str  # the paper's figures, "87.4 vs 74.7", or "–"
+    verdict: str  # one of stats.VERDICTS
+
+
+def claim_verdicts(res: SuiteResults) -> list[ClaimVerdict]:
+    """The verdict on every claim of the suite, from the measured runs (the rule: stats.verdict)."""
+    out = []
     for c in res.suite.claims:
         metric = METRICS[c.metric]
         a, b = res.values(c.better, c.metric), res.values(c.worse, c.metric)
-        v = verdict(summarize(a), summarize(b), metric.higher_is_better)
         pa, pb = (res.suite.variant(c.better).paper.get(c.metric), res.suite.variant(c.worse).paper.get(c.metric))
-        paper = f"{pa:g} vs {pb:g}" if pa is not None and pb is not None else "–"
-        rows.append(f"| {c.text or f'{c.better} beats {c.worse}'} | {metric.label} | {c.better} "
-                    f"{_cell(a, c.metric)} vs {c.worse} {_cell(b, c.metric)} | {paper} | **{v}** |")
+        out.append(ClaimVerdict(c.text or f"{c.better} beats {c.worse}", metric.label,
+                                f"{c.better} {summary_text(a, c.metric)}", f"{c.worse} {summary_text(b, c.metric)}",
+                                f"{pa:g} vs {pb:g}" if pa is not None and pb is not None else "–",
+                                verdict(summarize(a), summarize(b), metric.higher_is_better)))
+    return out
+
+
+def _verdicts(res: SuiteResults) -> list[str]:
+    rows = ["## Verdicts", "", "| claim | metric | measured (better vs worse) | paper | verdict |", "|---|---|---|---|---|"]
+    rows += [f"| {v.text} | {v.metric} | {v.better} vs {v.worse} | {v.paper} | **{v.verdict}** |"
+             for v in claim_verdicts(res)]
     return rows
 
 
@@ -165,7 +171,7 @@ def _plots(res: SuiteResults, dest: Path) -> list[tuple[str, str]]:
             continue
         bars = []
         for v in res.suite.variants:
-            vals = [_scaled(m, x) for x in res.values(v.name, m)]
+            vals = [scaled(m, x) for x in res.values(v.name, m)]
             s = summarize(vals)
             bars.append(Bar(v.name, s.mean, s.std, vals, v.paper.get(m)))
         file = f"{m}.png"

@@ -11,11 +11,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from .suites import METRICS
+
 REPRODUCED = "direction reproduced"
 NOT_REPRODUCED = "not reproduced"
 OVERLAP = "inconclusive: overlapping spread"
 TOO_FEW = "inconclusive: fewer than 2 seeds"
 NO_DATA = "inconclusive: not measured"
+VERDICTS = (REPRODUCED, NOT_REPRODUCED, OVERLAP, TOO_FEW, NO_DATA)
 
 
 @dataclass(frozen=True)
@@ -59,3 +62,19 @@ def verdict(better: Summary, worse: Summary, higher_is_better: bool = True) -> s
         return OVERLAP
     ahead = better.mean > worse.mean if higher_is_better else better.mean < worse.mean
     return REPRODUCED if ahead else NOT_REPRODUCED
+
+
+def scaled(metric: str, v: float | None) -> float | None:
+    """A metric's value as reports show it: accuracies (stored as fractions) in %; None if missing or NaN."""
+    if v is None or not math.isfinite(v):
+        return None
+    return v * 100 if METRICS[metric].percent else v
+
+
+def summary_text(values: list[float], metric: str) -> str:
+    """'mean ± std' over seeds in the metric's unit ('87.4 ± 1.2', '1.000'); '–' when nothing is measured."""
+    s = summarize([x for x in (scaled(metric, v) for v in values) if x is not None])
+    if s.n == 0:
+        return "–"
+    digits = 1 if METRICS[metric].percent else 3
+    return f"{s.mean:.{digits}f} ± {s.std:.{digits}f}" if s.n > 1 else f"{s.mean:.{digits}f}"
