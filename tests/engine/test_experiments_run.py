@@ -95,6 +95,13 @@ def test_a_longer_budget_extends_the_runs_and_other_configs_conflict(done, tmp_p
         next(run_experiment(plan))
 
 
+def test_an_unwritable_output_folder_is_a_run_error_naming_it(tmp_path):
+    (tmp_path / "a-file").write_text("")
+    plan = tiny_plan(tmp_path / "a-file" / "exp", seeds=1)
+    with pytest.raises(RunError, match="a-file/exp/halting: cannot create the experiment folder"):
+        next(run_experiment(plan))
+
+
 def test_stop_then_resume_finishes_the_stopped_run(done, tmp_path):
     tmp_path = with_data(done, tmp_path)
     control = Control()

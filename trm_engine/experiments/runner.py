@@ -174,7 +174,11 @@ def write_manifest(plan: ExperimentPlan) -> None:
     """<out>/<suite>/experiment.json: the suite as run (edited variants included), scale, seeds, budget,
     and every command that worked on this directory, so a report can be made from the folder alone."""
     path = plan.suite_dir / MANIFEST_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # an unwritable folder, or a file where a folder should be
+        raise RunError(f"{plan.suite_dir}: cannot create the experiment folder ({exc.strerror or exc}); "
+                       "choose another --out") from None
     old = read_json(path)
     if old and old.get("scale") not in (None, plan.scale):
         raise ConfigError(f"{plan.suite_dir} holds a {old['scale']}-scale experiment; use another --out "
