@@ -276,3 +276,6 @@ def test_trm_trace_commands(tiny_run, sudoku4, tmp_path, capsys):
     assert "give the trace FILE" in capsys.readouterr().err
     assert main(["trace", str(ckpt), "--puzzle", "12", "--family", "sudoku", "--out", str(tmp_path / "x.h5")]) == 2
     assert not (tmp_path / "x.h5").exists()
+    # a run directory stands for its best checkpoint, as in trm eval
+    assert main(["trace", str(tiny_run), "--puzzle", text, "--steps", "1", "--out", str(tmp_path / "run.trace.h5")]) == 0
+    assert read_trace(tmp_path / "run.trace.h5").meta["checkpoint_path"].startswith(str(tiny_run))

@@ -20,7 +20,7 @@ def register(sub, bench_sub) -> None:
                               "sudoku/easy.txt --out easy.trace.h5\n  trm trace info easy.trace.h5 --json\n"
                               "  trm trace render easy.trace.h5 --out easy.gif")
     p.add_argument("target", metavar="CHECKPOINT|info|render",
-                   help="a checkpoint to trace, or the word info or render followed by a trace FILE")
+                   help="a checkpoint or a run directory (its best checkpoint) to trace, or the word info or render followed by a trace FILE")
     p.add_argument("file", nargs="?", metavar="FILE", help="the trace file (for info and render)")
     p.add_argument("--puzzle", metavar="FILE_OR_STRING", help="the puzzle: a file or the text itself")
     p.add_argument("--family", choices=("sudoku", "maze", "arc"), help="puzzle family (default: the model's)")
@@ -90,9 +90,8 @@ def _render(args) -> int:
 
 
 def _record(args) -> int:
-    from pathlib import Path
-
     from ..config import preset_family
+    from ..eval.commands import resolve_checkpoint
     from ..model.checkpoint import file_sha256, load_model
     from .puzzle_input import prepare_text
     from .trace_file import TraceWriter
@@ -100,7 +99,7 @@ def _record(args) -> int:
 
     if not args.puzzle or not args.out:
         raise TraceError("trm trace CHECKPOINT needs --puzzle FILE_OR_STRING and --out FILE.trace.h5")
-    path = Path(args.target)
+    path = resolve_checkpoint(args.target)
     model, cfg, body = load_model(path, weights=args.weights)
     family = args.family or preset_family(cfg.preset) if cfg.preset else args.family
     if not family:
