@@ -351,3 +351,11 @@ def test_two_gloo_ranks_under_torchrun_match_one_rank(sudoku4_path, tmp_path):
     evals = [[json.loads(x) for x in RunDirectory(tmp_path / d).metrics_path.read_text().splitlines()
               if json.loads(x)["type"] == "eval"] for d in ("one", "two")]
     assert [e["accuracy"] for e in evals[0]] == pytest.approx([e["accuracy"] for e in evals[1]], abs=1e-6)
+
+
+def test_the_terminal_eta_counts_only_the_steps_this_process_ran():
+    from trm_engine.train.commands import eta_seconds
+
+    assert eta_seconds(100.0, 500, 600, 1500) == 900.0  # resumed at 500: 100 steps took 100 s, 900 left
+    assert eta_seconds(100.0, 0, 100, 1500) == 1400.0
+    assert eta_seconds(5.0, 500, 500, 1500) == 0.0  # nothing measured yet

@@ -89,18 +89,18 @@ def _train(args) -> int:
     signal.signal(signal.SIGTERM, lambda *_: control.request_stop())
     trainer = Trainer(cfg, run_dir, resume=args.resume, control=control)
     last = None
-    started = time.time()
+    started, first_step = time.time(), None  # the ETA counts only this process's steps (a resume starts late)
     for event in trainer.run():
         last = event
         main = getattr(trainer, "main", True)
         if args.quiet or not main:
             continue
         if isinstance(event, RunStarted):
+            first_step = event.step
             print(f"{'resuming' if event.resumed else 'training'} {cfg.preset} on {event.device} "
                   f"({event.params:,} params, world size {event.world_size}) -> {event.run_dir}", flush=True)
         elif isinstance(event, TrainMetrics):
-            done = event.step / max(1, event.total_steps)
-            eta = (time.time() - started) / max(done, 1e-9) * (1 - done) if done > 0 else 0
+            eta = eta_seconds(time.time() - started, first_step, event.step, event.total_steps)
             print(f"step {event.step}/{event.total_steps}  loss {event.loss:.4f}  acc {event.accuracy:.3f}  "
                   f"exact {event.exact_accuracy:.3f}  {event.examples_per_s:.0f} ex/s  ETA {_fmt(eta)}", flush=True)
         else:
@@ -165,3 +165,8 @@ def _bench_learn(args) -> int:
         print_json(report)
     return 0
 
+
+def eta_seconds(elapsed: float, first_step: int | None, step: int, total: int) -> float:
+    """Time left at this process's pace: `elapsed` seconds took it from `first_step` to `step`."""
+    done = step - (first_step or 0)
+    return elapsed / done * max(total - step, 0) if done > 0 else 0.0
