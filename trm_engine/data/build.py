@@ -15,7 +15,14 @@ import numpy as np
 from .. import __version__
 from ..errors import DataError
 from ..puzzles import get_family
-from ..puzzles.generate import Generated, MazeSettings, Progress, SudokuSettings, generate_mazes, generate_sudoku
+from ..puzzles.generate import (
+    Generated,
+    MazeSettings,
+    Progress,
+    SudokuSettings,
+    generate_mazes,
+    generate_sudoku,
+)
 from .dataset import PuzzleDataset, Split
 
 
