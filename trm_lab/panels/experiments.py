@@ -106,6 +106,24 @@ class ExperimentsPanel(Panel):
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.details, 3)
         row.addWidget(launch, 2)
+        summary = QWidget()
+        column = QVBoxLayout(summary)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(_caption("Summary: mean \u00b1 std over seeds, beside the paper"))
+        column.addWidget(self.summary, 1)
+        self.middle = QSplitter(Qt.Orientation.Horizontal)  # runs | summary
+        self.middle.addWidget(self.runs_table)
+        self.middle.addWidget(summary)
+        self.middle.setSizes([470, 530])
+        verdicts = QWidget()
+        column = QVBoxLayout(verdicts)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(_caption("Verdicts (from the exported report)"))
+        column.addWidget(self.verdicts, 1)
+        self.bottom = QSplitter(Qt.Orientation.Vertical)  # runs and summary over verdicts
+        self.bottom.addWidget(self.middle)
+        self.bottom.addWidget(verdicts)
+        self.bottom.setSizes([200, 180])
         runs = QWidget()
         column = QVBoxLayout(runs)
         column.setContentsMargins(0, 0, 0, 0)
@@ -115,29 +133,18 @@ class ExperimentsPanel(Panel):
         line.addWidget(self.progress, 1)
         line.addWidget(self.progress_label, 2)
         column.addLayout(line)
-        column.addWidget(self.runs_table, 1)
-        results = QWidget()
-        column = QVBoxLayout(results)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.addWidget(_caption("Summary: mean \u00b1 std over seeds, beside the paper"))
-        column.addWidget(self.summary, 1)
-        column.addWidget(_caption("Verdicts (from the exported report)"))
-        column.addWidget(self.verdicts, 1)
-        self.bottom = QSplitter(Qt.Orientation.Horizontal)
-        self.bottom.addWidget(runs)
-        self.bottom.addWidget(results)
-        self.bottom.setSizes([620, 520])
+        column.addWidget(self.bottom, 1)
         self.right = QSplitter(Qt.Orientation.Vertical)
         self.right.addWidget(top)
-        self.right.addWidget(self.bottom)
+        self.right.addWidget(runs)
         self.right.setStretchFactor(1, 1)
-        self.right.setSizes([330, 430])
+        self.right.setSizes([280, 480])
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("experiments_splitter")
         self.splitter.addWidget(self.suite_list)
         self.splitter.addWidget(self.right)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([230, 1130])
+        self.splitter.setSizes([210, 1150])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.toolbar)
@@ -380,16 +387,19 @@ class ExperimentsPanel(Panel):
         self.session.stop_and_wait(CLOSE_WAIT_S)
         return True
 
+    def _splitters(self) -> tuple[tuple[str, QSplitter], ...]:
+        return ("splitter", self.splitter), ("right", self.right), ("middle", self.middle), ("bottom", self.bottom)
+
     def save_state(self, store: QSettings) -> None:
         store.setValue("suite", self.suite_list.current())
         store.setValue("suite_file", self.suite_file)
         store.setValue("report_dir", str(self.report_dir or ""))
-        for name, splitter in (("splitter", self.splitter), ("right", self.right), ("bottom", self.bottom)):
+        for name, splitter in self._splitters():
             store.setValue(name, splitter.saveState())
         self.form.save_state(store)
 
     def restore_state(self, store: QSettings) -> None:
-        for name, splitter in (("splitter", self.splitter), ("right", self.right), ("bottom", self.bottom)):
+        for name, splitter in self._splitters():
             state = store.value(name)
             if state is not None:
                 splitter.restoreState(state)

@@ -133,7 +133,7 @@ class SummaryTable(QTableWidget):
 class VerdictsTable(QTableWidget):
     """Each claim of the suite, what was measured, the paper's figures and the verdict (from the report)."""
 
-    COLUMNS = ("Claim", "Measured (better vs worse)", "Paper", "Verdict")
+    COLUMNS = ("Claim", "Verdict", "Measured (better vs worse)", "Paper")
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(0, len(self.COLUMNS), parent)
@@ -145,11 +145,11 @@ class VerdictsTable(QTableWidget):
     def set_verdicts(self, verdicts) -> None:
         self.setRowCount(len(verdicts))
         for r, v in enumerate(verdicts):
-            cells = (f"{v.text} ({v.metric})", f"{v.better} vs {v.worse}", v.paper, v.verdict)
+            cells = (f"{v.text} ({v.metric})", v.verdict, f"{v.better} vs {v.worse}", v.paper)
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setToolTip(text)
-                if c == 3:
+                if c == 1:
                     font = QFont(item.font())
                     font.setBold(True)
                     item.setFont(font)
@@ -158,4 +158,4 @@ class VerdictsTable(QTableWidget):
                 self.setItem(r, c, item)
 
     def verdict_texts(self) -> list[str]:
-        return [self.item(r, 3).text() for r in range(self.rowCount())]
+        return [self.item(r, 1).text() for r in range(self.rowCount())]
