@@ -110,6 +110,7 @@ def render(out: Path, theme_name: str = "light") -> list[Path]:
     if path is not None:
         written.append(path)
     written.append(_train_shot(app, window, out))
+    written.append(_experiments_shot(app, window, out))
     for editor in panel.editors.values():
         editor.doc.undo_stack.setClean()
     window.close()
@@ -197,6 +198,59 @@ def _train_shot(app, window, out: Path) -> Path:
             del os.environ["TRM_LAB_RUNS"]
         else:
             os.environ["TRM_LAB_RUNS"] = saved_root
+    return path
+
+
+def _experiments_shot(app, window, out: Path) -> Path:
+    """The Experiments area after a real run of the halting suite, shrunk to fit the screenshot: its lab
+    scale made 4x4 Sudoku, D=32, 40 steps per run, 2 seeds (a suite file, as a user would edit one),
+    with the summary beside the paper's numbers and the verdicts of the exported report."""
+    import json
+    import shutil
+
+    from trm_engine.experiments.suites import get_suite, suites_document
+
+    panel = window.show_area("experiments")
+    root = Path(tempfile.gettempdir()) / "trm-lab-screenshots"  # a fixed name: the form shows the folder
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+
+    def settle(busy) -> None:
+        deadline = time.monotonic() + 600
+        while busy() and time.monotonic() < deadline:
+            app.processEvents()
+            time.sleep(0.005)
+
+    doc = suites_document([get_suite("halting")])
+    doc["datasets"] = {"sudoku4-lab": {"family": "sudoku", "kind": "random-grids", "train": 256, "test": 64,
+                                       "blanks": [1, 4], "box": 2, "seed": 0,
+                                       "description": "4x4 Sudoku from random full grids, 1-4 blanks"}}
+    doc["suites"]["halting"]["scales"]["lab"] = {
+        "preset": "sudoku4-mlp-lab", "data": "sudoku4-lab", "steps": 40,
+        "overrides": ["model.hidden_size=32", "model.num_heads=2", "model.puzzle_emb_ndim=32", "model.halt_max_steps=4",
+                      "train.global_batch_size=16", "train.lr=0.003", "train.lr_warmup_steps=4",
+                      "train.eval_interval=10", "train.log_interval=1"]}
+    suite_file = root / "halting-4x4.json"
+    suite_file.write_text(json.dumps(doc, indent=1))
+    try:
+        panel.open_suite_file(suite_file)
+        form = panel.form
+        form.scale_box.setCurrentIndex(form.scale_box.findData("lab"))
+        form.seeds_box.setValue(2)
+        form.budget_edit.clear()
+        form.out_edit.setText(str(root / "experiments"))
+        form.threads_box.setValue(1)
+        form.device_box.setCurrentText("cpu")
+        panel.run()
+        settle(lambda: panel.session.is_running or panel.session.planning)
+        panel.export_report(root / "report")
+        settle(lambda: panel.session.report_job is not None and panel.session.report_job.is_running)
+        for _ in range(3):
+            app.processEvents()
+        path = out / "experiments.png"
+        window.grab().save(str(path), "PNG", 9)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
     return path
 
 

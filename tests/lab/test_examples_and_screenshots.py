@@ -32,7 +32,7 @@ def test_screenshot_script_renders_each_area(tmp_path, monkeypatch):
     use_tiny_models(monkeypatch)  # the Inspect shot runs the first demo model (here a tiny one)
     assert screenshots.main(["--out", str(tmp_path)]) == 0
     names = sorted(p.name for p in tmp_path.glob("*.png"))
-    assert names == ["inspect.png", "puzzles-arc.png", "puzzles-maze.png", "puzzles-sudoku-dark.png",
+    assert names == ["experiments.png", "inspect.png", "puzzles-arc.png", "puzzles-maze.png", "puzzles-sudoku-dark.png",
                      "puzzles-sudoku.png", "train-monitor.png"]
     for path in tmp_path.glob("*.png"):
         image = QImage(str(path))
