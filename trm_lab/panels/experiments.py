@@ -12,6 +12,7 @@ verdicts here.
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer, QUrl
@@ -19,8 +20,6 @@ from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
-    QLabel,
-    QProgressBar,
     QSplitter,
     QToolBar,
     QVBoxLayout,
@@ -36,19 +35,13 @@ from .experiments_form import LaunchForm
 from .experiments_rows import ExperimentRows, LaunchSettings
 from .experiments_session import ExperimentSession
 from .experiments_suites import SuiteDetails, SuiteList
-from .experiments_tables import RunsTable, SummaryTable, VerdictsTable
+from .experiments_tables import ResultsView
 from .train_feed import DEVICES, warm_up
 from .train_runs import is_run_path
 
 PLAN_DELAY_MS = 300  # edits of the form are planned once typing pauses
 CLOSE_WAIT_S = 120  # how long quitting waits for the run in progress to write its checkpoint
 BLOCKED = ("conflict", "needs-data", "running")
-
-
-def _caption(text: str) -> QLabel:
-    label = QLabel(f"<b>{text}</b>")
-    label.setContentsMargins(0, 4, 0, 0)
-    return label
 
 
 class ExperimentsPanel(Panel):
@@ -66,18 +59,11 @@ class ExperimentsPanel(Panel):
         self.suite_list = SuiteList()
         self.details = SuiteDetails()
         self.form = LaunchForm()
-        self.runs_table = RunsTable()
-        self.summary = SummaryTable()
-        self.verdicts = VerdictsTable()
-        self.plan_label = QLabel()
-        self.plan_label.setObjectName("plan_label")
-        self.plan_label.setWordWrap(True)
-        self.plan_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1000)
-        self.progress.setTextVisible(False)
-        self.progress.setMaximumHeight(14)
-        self.progress_label = QLabel()
+        self.results = ResultsView()
+        self.runs_table, self.summary, self.verdicts = self.results.runs_table, self.results.summary, \
+            self.results.verdicts
+        self.plan_label, self.progress, self.progress_label = self.results.plan_label, self.results.progress, \
+            self.results.progress_label
         self.toolbar = QToolBar()
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self._make_actions()
@@ -106,37 +92,9 @@ class ExperimentsPanel(Panel):
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.details, 3)
         row.addWidget(launch, 2)
-        summary = QWidget()
-        column = QVBoxLayout(summary)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.addWidget(_caption("Summary: mean \u00b1 std over seeds, beside the paper"))
-        column.addWidget(self.summary, 1)
-        self.middle = QSplitter(Qt.Orientation.Horizontal)  # runs | summary
-        self.middle.addWidget(self.runs_table)
-        self.middle.addWidget(summary)
-        self.middle.setSizes([470, 530])
-        verdicts = QWidget()
-        column = QVBoxLayout(verdicts)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.addWidget(_caption("Verdicts (from the exported report)"))
-        column.addWidget(self.verdicts, 1)
-        self.bottom = QSplitter(Qt.Orientation.Vertical)  # runs and summary over verdicts
-        self.bottom.addWidget(self.middle)
-        self.bottom.addWidget(verdicts)
-        self.bottom.setSizes([200, 180])
-        runs = QWidget()
-        column = QVBoxLayout(runs)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.addWidget(_caption("Plan and runs"))
-        column.addWidget(self.plan_label)
-        line = QHBoxLayout()
-        line.addWidget(self.progress, 1)
-        line.addWidget(self.progress_label, 2)
-        column.addLayout(line)
-        column.addWidget(self.bottom, 1)
         self.right = QSplitter(Qt.Orientation.Vertical)
         self.right.addWidget(top)
-        self.right.addWidget(runs)
+        self.right.addWidget(self.results)
         self.right.setStretchFactor(1, 1)
         self.right.setSizes([280, 480])
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -259,24 +217,27 @@ class ExperimentsPanel(Panel):
     def _on_session_planned(self, rows: ExperimentRows) -> None:
         self.runs_table.set_rows(rows)
         self.summary.set_rows(rows)
+        self.plan_label.setToolTip(rows.command)
+        self._show_plan(rows)
+        self._show_progress()
+        self._update_actions()
+
+    def _show_plan(self, rows: ExperimentRows) -> None:
         counts = " \u00b7 ".join(f"{n} {state}" for state, n in rows.counts().items())
         note = ""
         blocked = [r for r in rows.rows if r.state in BLOCKED]
         if blocked:
             note = f"<br><span style='color:#D13B3B'>{blocked[0].variant} seed {blocked[0].seed}: " \
-                   f"{blocked[0].detail}</span>"
+                   f"{html.escape(blocked[0].detail, False)}</span>"
         elif not self.session.is_running and not any(r.state in ("pending", "resumable") for r in rows.rows):
             note = "<br>Every run is measured: export the report."
         self.plan_label.setText(f"{rows.suite.name} at {rows.scale} scale: {len(rows.rows)} runs in "
-                                f"{rows.suite_dir} \u2014 {counts}{note}")
-        self.plan_label.setToolTip(rows.command)
-        self._show_progress()
-        self._update_actions()
+                                f"{html.escape(str(rows.suite_dir), False)} \u2014 {counts}{note}")
 
     def _on_session_plan_failed(self, text: str) -> None:
         self.runs_table.set_rows(None)
         self.summary.set_rows(None)
-        self.plan_label.setText(f"<span style='color:#D13B3B'>Cannot plan: {text}</span>")
+        self.plan_label.setText(f"<span style='color:#D13B3B'>Cannot plan: {html.escape(text, False)}</span>")
         self._show_progress()
         self._update_actions()
 
@@ -304,8 +265,9 @@ class ExperimentsPanel(Panel):
         rows = self.session.rows
         if rows is not None and index < len(rows.rows):
             self.runs_table.update_row(index, rows.rows[index])
-            if rows.rows[index].state in ("done", "failed"):
+            if rows.rows[index].state in ("done", "failed", "resumable"):
                 self.summary.set_rows(rows)
+                self._show_plan(rows)
                 self._update_actions()
         self._show_progress()
 
@@ -388,7 +350,8 @@ class ExperimentsPanel(Panel):
         return True
 
     def _splitters(self) -> tuple[tuple[str, QSplitter], ...]:
-        return ("splitter", self.splitter), ("right", self.right), ("middle", self.middle), ("bottom", self.bottom)
+        return (("splitter", self.splitter), ("right", self.right), ("middle", self.results.middle),
+                ("bottom", self.results.bottom))
 
     def save_state(self, store: QSettings) -> None:
         store.setValue("suite", self.suite_list.current())

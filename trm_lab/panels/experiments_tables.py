@@ -1,6 +1,7 @@
 """The Experiments area's tables: RunsTable (every run of the plan: state, step, exact %, cells %, s/step,
 filled in live), SummaryTable (each variant's mean ± std over seeds beside the paper's figure) and
-VerdictsTable (each claim judged, from the exported report)."""
+VerdictsTable (each claim judged, from the exported report), laid out with the plan line and the progress
+bar by ResultsView."""
 
 from __future__ import annotations
 
@@ -8,7 +9,18 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QProgressBar,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from trm_engine.experiments.stats import NOT_REPRODUCED, REPRODUCED
 
@@ -159,3 +171,52 @@ class VerdictsTable(QTableWidget):
 
     def verdict_texts(self) -> list[str]:
         return [self.item(r, 1).text() for r in range(self.rowCount())]
+
+
+def _captioned(text: str, widget: QWidget) -> QWidget:
+    box = QWidget()
+    column = QVBoxLayout(box)
+    column.setContentsMargins(0, 0, 0, 0)
+    label = QLabel(f"<b>{text}</b>")
+    label.setContentsMargins(0, 4, 0, 0)
+    column.addWidget(label)
+    column.addWidget(widget, 1)
+    return box
+
+
+class ResultsView(QWidget):
+    """The plan line and progress bar over the runs table and the summary, and the verdicts below."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.runs_table = RunsTable()
+        self.summary = SummaryTable()
+        self.verdicts = VerdictsTable()
+        self.plan_label = QLabel()
+        self.plan_label.setObjectName("plan_label")
+        self.plan_label.setWordWrap(True)
+        self.plan_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setTextVisible(False)
+        self.progress.setMaximumHeight(14)
+        self.progress_label = QLabel()
+        self.middle = QSplitter(Qt.Orientation.Horizontal)  # runs | summary
+        self.middle.addWidget(self.runs_table)
+        self.middle.addWidget(_captioned("Summary: mean \u00b1 std over seeds, beside the paper", self.summary))
+        self.middle.setSizes([470, 530])
+        self.bottom = QSplitter(Qt.Orientation.Vertical)  # runs and summary over the verdicts
+        self.bottom.addWidget(self.middle)
+        self.bottom.addWidget(_captioned("Verdicts (from the exported report)", self.verdicts))
+        self.bottom.setSizes([200, 180])
+        line = QHBoxLayout()
+        line.addWidget(self.progress, 1)
+        line.addWidget(self.progress_label, 2)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        caption = QLabel("<b>Plan and runs</b>")
+        caption.setContentsMargins(0, 4, 0, 0)
+        column.addWidget(caption)
+        column.addWidget(self.plan_label)
+        column.addLayout(line)
+        column.addWidget(self.bottom, 1)
