@@ -5,6 +5,7 @@ its verdicts, errors and persisted settings. Every wait is on a signal or a cond
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from lab_helpers import make_window
@@ -236,3 +237,24 @@ def test_the_launch_settings_persist(qtbot, theme, tmp_path):
     launch = again.launch_settings()
     assert (launch.suite, launch.scale, launch.seeds, launch.budget) == ("depth", "paper", 2, "20m")
     assert launch.data_paths == (("sudoku-extreme", "/data/sudoku-extreme.h5"),)
+
+
+def test_a_minutes_budget_shows_progress_by_time_and_no_step_cap():
+    from trm_engine.experiments.events import ExperimentStopped
+    from trm_engine.experiments.suites import get_suite
+    from trm_lab.panels.experiments_rows import ExperimentRows, RunRow
+
+    rows = ExperimentRows(get_suite("halting"), "lab", (0,), Path("x"), "trm experiments run halting",
+                          [RunRow("halt-only", 0, Path("x/halt-only/seed0"), "pending", total=10**8, minutes=2.0),
+                           RunRow("continue", 0, Path("x/continue/seed0"), "pending", total=10**8, minutes=2.0)])
+    assert rows.apply(RunBegan("halting", index=0, total=2, variant="halt-only", seed=0, run_dir="", resumed=False,
+                               budget="2 min")) == 0
+    metrics = TrainMetrics(step=50, total_steps=10**8, epoch=0.0, lr=1e-3, loss=1.0, lm_loss=1.0, q_halt_loss=0.0,
+                           q_continue_loss=0.0, accuracy=0.5, exact_accuracy=0.0, q_halt_accuracy=1.0, sup_steps=2.0,
+                           halted=8, examples_per_s=100.0, elapsed=60.0)
+    assert rows.apply(RunProgress("halting", index=0, total=2, variant="halt-only", seed=0, event=metrics)) == 0
+    fraction, text = rows.progress()
+    assert fraction == pytest.approx(0.25)  # half of the first run's two minutes, of two runs
+    assert text == "run 1 of 2: halt-only, seed 0, step 50" and rows.rows[0].seconds_per_step == pytest.approx(1.2)
+    assert rows.apply(ExperimentStopped("halting", message="stopped")) == 0
+    assert (rows.rows[0].state, rows.rows[0].detail, rows.outcome) == ("resumable", "stopped at step 50", "stopped")
