@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QSettings, Signal
-from PySide6.QtGui import QAction, QUndoStack
+from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import QWidget
 
 from .settings import RecentFiles
@@ -65,6 +65,18 @@ class PanelSpec:
     create: Callable[[AppContext], Panel]
     icon: str = ""  # name of an SVG in resources/icons (without .svg)
     file_kinds: tuple[FileKind, ...] = ()
+
+
+def make_action(parent: QObject, text: str, slot: Callable[[], object], keys=None, tip: str = "") -> QAction:
+    """A menu/toolbar action calling `slot()`, with an optional shortcut; its tooltip and status tip are
+    `tip`, or the text without its mnemonic and ellipsis."""
+    action = QAction(text, parent)
+    action.triggered.connect(lambda _=False: slot())
+    if keys:
+        action.setShortcut(QKeySequence(keys))
+    action.setToolTip(tip or text.replace("&", "").replace("\u2026", ""))
+    action.setStatusTip(action.toolTip())
+    return action
 
 
 class Panel(QWidget):

@@ -16,7 +16,7 @@ import html
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer, QUrl
-from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
+from PySide6.QtGui import QAction, QDesktopServices
 from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 from trm_engine.errors import TrmError
 
 from .. import dialogs
-from ..panel import Panel, PanelSpec
+from ..panel import Panel, PanelSpec, make_action
 from ..workers import Job
 from .experiments_form import LaunchForm
 from .experiments_rows import ExperimentRows, LaunchSettings
@@ -110,13 +110,7 @@ class ExperimentsPanel(Panel):
 
     # ---- actions ------------------------------------------------------------------------------------
     def _action(self, text: str, slot, keys=None, tip: str = "") -> QAction:
-        action = QAction(text, self)
-        action.triggered.connect(lambda _=False: slot())
-        if keys:
-            action.setShortcut(QKeySequence(keys))
-        action.setToolTip(tip or text.replace("&", "").replace("\u2026", ""))
-        action.setStatusTip(action.toolTip())
-        return action
+        return make_action(self, text, slot, keys, tip)
 
     def _make_actions(self) -> None:
         a = self._action

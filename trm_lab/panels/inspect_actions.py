@@ -8,11 +8,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction
 
 from trm_engine.errors import TrmError
 
 from .. import dialogs, settings
+from ..panel import make_action
 from ..workers import Job
 from .inspect_data import TraceData
 from .inspect_export import (
@@ -62,13 +63,7 @@ class InspectActions:
         page.probes_clicked.connect(self.open_probes)
 
     def _action(self, text: str, slot, keys=None, tip: str = "") -> QAction:
-        action = QAction(text, self.panel)
-        action.triggered.connect(lambda _=False: slot())
-        if keys is not None:
-            action.setShortcut(QKeySequence(keys))
-        if tip:
-            action.setStatusTip(tip)
-        return action
+        return make_action(self.panel, text, slot, keys, tip)
 
     # ---- opening ----------------------------------------------------------------------------------
     def pick_puzzle(self, data: tuple) -> None:

@@ -10,7 +10,7 @@ from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import QHBoxLayout, QSplitter, QTabWidget
 
 from .. import dialogs, settings
-from ..panel import FileKind, Panel, PanelSpec
+from ..panel import FileKind, Panel, PanelSpec, make_action
 from .arc_editor import ArcEditor
 from .editor import PuzzleEditor
 from .library import LibraryEntry, PuzzleLibrary
@@ -165,13 +165,7 @@ class PuzzlesPanel(Panel):
         return self._menu_actions
 
     def _action(self, text: str, slot, keys=None, tip: str = "") -> QAction:
-        action = QAction(text, self)
-        action.triggered.connect(lambda _=False: slot())
-        if keys is not None:
-            action.setShortcut(QKeySequence(keys))
-        if tip:
-            action.setStatusTip(tip)
-        return action
+        return make_action(self, text, slot, keys, tip)
 
     def _make_actions(self) -> None:
         a = self._action

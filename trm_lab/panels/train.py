@@ -13,14 +13,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QColor, QKeySequence
+from PySide6.QtGui import QAction, QColor
 from PySide6.QtWidgets import QSplitter, QToolBar, QVBoxLayout
 
 from trm_engine.errors import TrmError
 from trm_engine.train.run_dir import RunDirectory
 
 from .. import dialogs
-from ..panel import FileKind, Panel, PanelSpec
+from ..panel import FileKind, Panel, PanelSpec, make_action
 from ..workers import Job
 from .train_dialog import LaunchPlan, NewRunDialog
 from .train_feed import DEVICES, LocalRun, ProcessRun, warm_up
@@ -81,13 +81,7 @@ class TrainPanel(Panel):
 
     # ---- actions ------------------------------------------------------------------------------------
     def _action(self, text: str, slot, keys=None, tip: str = "") -> QAction:
-        action = QAction(text, self)
-        action.triggered.connect(lambda _=False: slot())
-        if keys:
-            action.setShortcut(QKeySequence(keys))
-        action.setToolTip(tip or text.replace("&", "").replace("\u2026", ""))
-        action.setStatusTip(action.toolTip())
-        return action
+        return make_action(self, text, slot, keys, tip)
 
     def _make_actions(self) -> None:
         a = self._action
