@@ -12,7 +12,7 @@ from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QKeyEvent
 from PySide6.QtWidgets import QWidget
 
@@ -285,6 +285,15 @@ class GridEditor(GridView):
         self._last_cell = None
 
     # ---- keyboard ---------------------------------------------------------------------------------
+    def event(self, event: QEvent) -> bool:
+        # Ctrl+digit is a pencil mark while a Sudoku grid has focus, not the window's Ctrl+N area shortcut.
+        if event.type() == QEvent.Type.ShortcutOverride and self.digit_keys == "enter" \
+                and event.modifiers() & Qt.KeyboardModifier.ControlModifier \
+                and Qt.Key.Key_1 <= event.key() <= Qt.Key.Key_9:
+            event.accept()
+            return True
+        return super().event(event)
+
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if not self._handle_key(event):
             super().keyPressEvent(event)
