@@ -20,20 +20,30 @@ FORMATS = "PNG image (*.png);;SVG vector image (*.svg)"
 MARGIN = 8
 
 
+def write_svg(path: Path, size: QSize, paint: Callable[[QPainter], None], background: QColor | None = None,
+              description: str = "Exported from TRM Lab") -> None:
+    """An SVG of `size` drawn by `paint` (vector cells and text), on `background` when one is given."""
+    path = Path(path)
+    gen = QSvgGenerator()
+    gen.setFileName(str(path))
+    gen.setSize(size)
+    gen.setViewBox(QRect(0, 0, size.width(), size.height()))
+    gen.setTitle(path.stem)
+    gen.setDescription(description)
+    painter = QPainter(gen)
+    try:
+        if background is not None:
+            painter.fillRect(QRect(0, 0, size.width(), size.height()), background)
+        paint(painter)
+    finally:
+        painter.end()
+
+
 def _write(path: Path, size: QSize, paint: Callable[[QPainter], None], background: QColor) -> None:
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".svg":
-        gen = QSvgGenerator()
-        gen.setFileName(str(path))
-        gen.setSize(size)
-        gen.setViewBox(QRect(0, 0, size.width(), size.height()))
-        gen.setTitle(path.stem)
-        gen.setDescription("Exported from TRM Lab")
-        painter = QPainter(gen)
-        painter.fillRect(QRect(0, 0, size.width(), size.height()), background)
-        paint(painter)
-        painter.end()
+        write_svg(path, size, paint, background)
     elif suffix == ".png":
         image = QImage(size, QImage.Format.Format_RGB32)
         image.fill(background)

@@ -9,13 +9,13 @@ import csv
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QPoint, QRect
-from PySide6.QtGui import QImage, QPainter
-from PySide6.QtSvg import QSvgGenerator
+from PySide6.QtCore import QPoint
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QWidget
 
 from trm_engine.trace.tracer import Trace
 
+from ..export import write_svg
 from .inspect_data import TraceData
 
 EXPORTS = {  # kind: (dialog title, filter, suffix)
@@ -60,17 +60,8 @@ def export_picture(widget: QWidget, path: Path) -> None:
     path = Path(path)
     size = widget.size()
     if path.suffix.lower() == ".svg":
-        gen = QSvgGenerator()
-        gen.setFileName(str(path))
-        gen.setSize(size)
-        gen.setViewBox(QRect(0, 0, size.width(), size.height()))
-        gen.setTitle(path.stem)
-        gen.setDescription("Exported from TRM Lab's Inspect area")
-        painter = QPainter(gen)
-        try:
-            widget.render(painter, QPoint())
-        finally:
-            painter.end()
+        write_svg(path, size, lambda painter: widget.render(painter, QPoint()),
+                  description="Exported from TRM Lab's Inspect area")
     elif not widget.grab().save(str(path), "PNG"):
         raise OSError(f"could not write {path}")
 
