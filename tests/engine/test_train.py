@@ -126,6 +126,43 @@ def test_stop_writes_a_checkpoint_and_resume_continues_the_count(sudoku4_path, t
     assert more[0].step == 4 and [e.step for e in more if isinstance(e, TrainMetrics)] == [6, 8]
 
 
+class StopInFlight(Control):
+    """Requests stop at the `nth` network call made while the trainer is at step `at`."""
+
+    def __init__(self, at: int, nth: int):
+        super().__init__()
+        self.at, self.nth, self.calls, self.trainer = at, nth, 0, None
+
+    @property
+    def stop_requested(self) -> bool:
+        t = self.trainer
+        if t is not None and t._in_flight and t.step == self.at:
+            self.calls += 1
+            if self.calls == self.nth:
+                self.request_stop()
+        return super().stop_requested
+
+
+@pytest.mark.parametrize("at, where", [(4, "training step"), (3, "evaluation")])
+def test_stop_interrupts_the_work_in_flight_and_resume_is_bit_for_bit(sudoku4_path, tmp_path, at, where):
+    """Stop does not wait for the step (or evaluation) in flight: it is discarded, the checkpoint is
+    that of the last whole step, and resuming lands exactly on the uninterrupted run."""
+    straight = tmp_path / "straight"
+    run_all(tiny_run_config(sudoku4_path), straight)
+    control = StopInFlight(at, nth=3)
+    trainer = Trainer(tiny_run_config(sudoku4_path), tmp_path / "run", control=control)
+    control.trainer = trainer
+    events = list(trainer.run())
+    assert control.calls == 3, f"the stop should have landed inside the {where}"
+    assert isinstance(events[-1], RunStopped) and events[-1].step == at
+    assert isinstance(events[-2], CheckpointSaved) and events[-2].step == at
+    assert [e.step for e in events if isinstance(e, EvalResult)] == ([] if where == "evaluation" else [3])
+    more = run_all(tiny_run_config(sudoku4_path), tmp_path / "run", resume=True)
+    assert more[0].step == at and more[-1].step == 6
+    a, b = final_weights(straight), final_weights(tmp_path / "run")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
 def test_pause_and_resume_between_steps(sudoku4_path, tmp_path):
     control = Control()
     gen = Trainer(tiny_run_config(sudoku4_path), tmp_path / "run", control=control).run()

@@ -81,7 +81,9 @@ def test_pause_holds_at_the_next_yield_then_resume_finishes(qtbot):
 
     def work():
         yield "first"
-        proceed.wait(5)  # the GUI asks for a pause while the generator is working on its next step
+        # the GUI asks for a pause while the generator is working on its next step; the bound is only
+        # a guard against a hang (a loaded machine can take seconds to deliver "first" to the GUI)
+        assert proceed.wait(60)
         yield "second"
         reached_third.set()  # not reached while paused
         yield "third"
@@ -91,11 +93,11 @@ def test_pause_holds_at_the_next_yield_then_resume_finishes(qtbot):
     seen = []
     job.progressed.connect(seen.append)
     job.progressed.connect(lambda e: (job.pause(), proceed.set()) if e == "first" else None)
-    with qtbot.waitSignal(job.paused, timeout=5000):
+    with qtbot.waitSignal(job.paused, timeout=60000):
         job.start()
     assert job.state is JobState.PAUSED and job.is_running
     assert not reached_third.is_set()
-    with qtbot.waitSignals([job.resumed, job.finished], order="strict", timeout=5000):
+    with qtbot.waitSignals([job.resumed, job.finished], order="strict", timeout=60000):
         job.resume()
     assert job.result == 42 and seen == ["first", "second", "third"]
 

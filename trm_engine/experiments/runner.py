@@ -9,7 +9,7 @@ A run whose result.json matches the plan is skipped; a stopped or crashed one re
 latest checkpoint. A step budget ends a run as the trainer's own length; a minutes budget stops it
 (checkpoint) when its time is used, counting the time of earlier sessions. Either way the runner then
 evaluates the final weights if the trainer has not, and writes result.json into the run directory.
-Stop and pause act between optimizer steps of the run in progress.
+Stop interrupts the run in progress (its last whole step is checkpointed); pause acts between steps.
 """
 
 from __future__ import annotations

@@ -152,14 +152,15 @@ LEVELS = (20, 30, 40, 50)
 
 
 def bench_learn(cfg: RunConfig, minutes: float, train_puzzles: int = 1000, test_per_level: int = 125,
-                device_name: str = "auto", threads: int = 0, seed: int = 0, log=None) -> dict:
+                device_name: str = "auto", threads: int = 0, seed: int = 0, log=None,
+                train_blanks: tuple[int, int] = (20, 50)) -> dict:
     if threads:
         torch.set_num_threads(threads)
     family = get_family("sudoku")
     rng = np.random.default_rng(seed)
     grids = sudoku_grids(train_puzzles + test_per_level * len(LEVELS), seed)
     train_grids, test_grids = grids[:train_puzzles], grids[train_puzzles:]
-    train_inputs = blank_out(train_grids, rng.integers(20, 61, train_puzzles), seed + 1)
+    train_inputs = blank_out(train_grids, rng.integers(train_blanks[0], train_blanks[1] + 1, train_puzzles), seed + 1)
     test_blanks = np.repeat(LEVELS, test_per_level)
     test_inputs = blank_out(test_grids, test_blanks, seed + 2)
     dataset = sudoku_dataset(train_inputs, train_grids, (test_inputs, test_grids))
@@ -185,7 +186,8 @@ def bench_learn(cfg: RunConfig, minutes: float, train_puzzles: int = 1000, test_
     finally:
         timer.cancel()
     report = {"preset": cfg.preset, "minutes": minutes, "steps": trainer.step, "device": str(trainer.device),
-              "threads": torch.get_num_threads(), "train_puzzles": train_puzzles, "curve": curve}
+              "threads": torch.get_num_threads(), "train_puzzles": train_puzzles,
+              "train_blanks": list(train_blanks), "curve": curve}
     from ..eval.evaluate import evaluate
     from ..model.trm import RecursiveModel
 

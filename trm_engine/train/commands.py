@@ -52,6 +52,8 @@ def register(sub, bench_sub) -> None:
     bl.set_defaults(preset="sudoku-mlp-lab")
     bl.add_argument("--minutes", type=float, default=10.0, help="training time budget (default 10)")
     bl.add_argument("--train-puzzles", type=int, default=1000, help="training puzzles, each from its own grid")
+    bl.add_argument("--train-blanks", type=int, nargs=2, default=(20, 50), metavar=("LO", "HI"),
+                    help="blanks of each training puzzle, drawn uniformly in [LO, HI] (default 20 50, the tested range)")
     bl.add_argument("--test-per-level", type=int, default=125,
                     help="held-out puzzles at each of 20, 30, 40 and 50 blanks")
     bl.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
@@ -160,7 +162,8 @@ def _bench_learn(args) -> int:
     from .bench import bench_learn
 
     report = bench_learn(resolved_config(args), args.minutes, args.train_puzzles, args.test_per_level,
-                         args.device, args.threads, args.seed, log=None if args.json else print)
+                         args.device, args.threads, args.seed, log=None if args.json else print,
+                         train_blanks=tuple(args.train_blanks))
     if args.json:
         print_json(report)
     return 0

@@ -1,5 +1,6 @@
 """Stop / pause / resume requests for a running trainer, from any thread (a GUI, a signal handler).
-They are honoured between optimizer steps; stop writes a checkpoint first."""
+Pause is honoured between optimizer steps. Stop writes a checkpoint first, and a single-process
+streaming run also interrupts the step in flight (see Trainer)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import threading
 
 
 class Control:
-    """Thread-safe requests from a GUI or a signal handler; honoured between optimizer steps."""
+    """Thread-safe requests from a GUI or a signal handler."""
 
     def __init__(self):
         self._stop = threading.Event()

@@ -10,7 +10,10 @@ optimizer step after each, until every puzzle in it has halted.
     trainer = Trainer(cfg, run_dir)
     for event in trainer.run():      # RunStarted, TrainMetrics, EvalResult, CheckpointSaved, ...
         ...
-Stop and pause (trainer.control) take effect between optimizer steps; stop writes a checkpoint.
+Pause takes effect between optimizer steps. Stop also interrupts a step (or an evaluation) in flight
+in the single-process streaming form: the next network call raises, the step's partial work is
+discarded and the state it touched (sampler position, exploration RNG, carry, gradients) is restored,
+so the checkpoint that stop writes is exactly the one a stop between steps would have written.
 """
 
 from __future__ import annotations
@@ -121,6 +124,12 @@ class Trainer:
         self.micro = micro
         self.explore_rng = torch.Generator().manual_seed(t.seed + 1)
         self.carries: list[Carry] | None = None
+        # A stop may interrupt the work in flight only where nothing else must agree on it: one
+        # process (ranks would disagree about the step), eager networks (a hook breaks a compiled
+        # graph) and the streaming form (the pseudocode form takes optimizer steps inside a batch).
+        self.interruptible = not self.ctx.enabled and not t.compile and t.supervision == "streaming"
+        self._in_flight = False
+        self._watch(self.model)
         self.step = 0
         if t.steps:
             self.total_steps = t.steps
@@ -215,12 +224,7 @@ class Trainer:
                                           next_multiple(t.checkpoint_interval))
         while self.step < self.total_steps:
             if self.control.stop_requested:
-                message = f"stopped at step {self.step}"
-                if self.run_dir is not None:
-                    path = self._save()
-                    yield self._emit(CheckpointSaved(step=self.step, path=str(path)))
-                    message += f"; checkpoint {path.name}"
-                yield self._emit(RunStopped(step=self.step, message=message), "stopped", message)
+                yield from self._stop()
                 return
             if self.control.paused:
                 yield self._emit(RunPaused(step=self.step), "paused")
@@ -231,7 +235,12 @@ class Trainer:
                 yield self._emit(RunResumed(step=self.step), "running")
 
             t0 = time.perf_counter()
-            sums, slots = (self._streaming_step() if t.supervision == "streaming" else self._pseudocode_step())
+            done_step, interrupted = self._interruptible(
+                self._streaming_step if t.supervision == "streaming" else self._pseudocode_step)
+            if interrupted:  # stop: the checkpoint is that of the last whole step
+                yield from self._stop()
+                return
+            sums, slots = done_step
             elapsed = time.perf_counter() - t0
             self.step_time += elapsed
             window_time += elapsed
@@ -255,7 +264,10 @@ class Trainer:
                 next_log = next_multiple(t.log_interval)
             exact = None
             if self.has_eval and (self.step >= next_eval or done):
-                result = self._evaluate()
+                result, interrupted = self._interruptible(self._evaluate)
+                if interrupted:
+                    yield from self._stop()
+                    return
                 exact = result.exact_accuracy
                 next_eval = next_multiple(t.eval_interval)
                 yield self._emit(result, "running")
@@ -264,6 +276,47 @@ class Trainer:
                 next_ckpt = next_multiple(t.checkpoint_interval)
                 yield self._emit(CheckpointSaved(step=self.step, path=str(path), best=path == self.best_path))
         yield self._emit(RunFinished(step=self.step, message=f"finished {self.step} steps"), "finished")
+
+    def _stop(self) -> Iterator[Event]:
+        message = f"stopped at step {self.step}"
+        if self.run_dir is not None:
+            path = self._save()
+            yield self._emit(CheckpointSaved(step=self.step, path=str(path)))
+            message += f"; checkpoint {path.name}"
+        yield self._emit(RunStopped(step=self.step, message=message), "stopped", message)
+
+    # ----------------------------------------------------------------------- stop inside a step
+    def _watch(self, model: RecursiveModel) -> None:
+        """Let a stop request interrupt `model` at its next network call (see `_stop_hook`)."""
+        if self.interruptible:
+            for net in (model.net, model.net_y):
+                if net is not None:
+                    net.register_forward_pre_hook(self._stop_hook)
+
+    def _stop_hook(self, module, args) -> None:
+        if self._in_flight and self.control.stop_requested:
+            raise _Interrupted
+
+    def _interruptible(self, work):
+        """Run `work()` so that a stop request interrupts it; returns (result, interrupted)."""
+        if not self.interruptible:
+            return work(), False
+        state = (self.sampler.state_dict(), self.explore_rng.get_state(),
+                 None if self.carries is None else list(self.carries))
+        self._in_flight = True
+        try:
+            return work(), False
+        except _Interrupted:
+            sampler, explore, carries = state
+            self.sampler.load_state_dict(sampler)
+            self.explore_rng.set_state(explore)
+            self.carries = carries
+            self.optimizer.zero_grad(set_to_none=True)
+            if self.model.embed.puzzle is not None:
+                self.model.embed.puzzle.touched.clear()
+            return None, True
+        finally:
+            self._in_flight = False
 
     # ------------------------------------------------------------------------------ one step each
     def _batch(self) -> dict[str, torch.Tensor]:
@@ -379,6 +432,7 @@ class Trainer:
         if self.eval_model is None:
             self.eval_model = RecursiveModel(self.cfg.model).to(self.device)
             self.eval_model.set_compute_dtype(self.dtype)
+            self._watch(self.eval_model)
         self.eval_model.load_state_dict(self.weights_for_eval())
         d, t = self.cfg.data, self.cfg.train
         report = evaluate(self.eval_model, self.dataset, d.eval_split, steps=t.eval_steps,
@@ -448,3 +502,7 @@ class Trainer:
                          "name": self.cfg.name} if hasattr(self, "cfg") else {}
                 self.run_dir.write_status(state, self.step, getattr(self, "total_steps", 0), message, **extra)
         return event
+
+
+class _Interrupted(Exception):
+    """Raised by a network call when a stop request interrupts the work in flight."""

@@ -5,8 +5,8 @@ figure and what each scale trains. The launch form sets scale, seeds, budget, ou
 device; the plan below it shows every run and its state on disk (done runs are skipped, stopped ones
 resume) before anything starts. Run Suite trains the plan in a worker (the engine's runner, whose runs
 are normal run directories the Train monitor can open); the runs table and the per-variant summary fill
-in as runs train and are measured. Stop acts between optimizer steps and keeps the checkpoint, so the
-next launch resumes. Export Report writes the engine's Markdown report with its PNG plots and shows the
+in as runs train and are measured. Stop interrupts the step in flight and keeps the checkpoint of the last
+whole step, so the next launch resumes. Export Report writes the engine's Markdown report with its PNG plots and shows the
 verdicts here.
 """
 
@@ -119,7 +119,7 @@ class ExperimentsPanel(Panel):
         self.plan_action = a("&Plan", self.replan, "F5", "Read every run's state from the output folder again")
         self.run_action = a("&Run Suite", self.run, "Ctrl+R", "Train and measure every run not done yet")
         self.stop_action = a("&Stop Suite", self.stop, "Ctrl+.",
-                             "Stop between optimizer steps; the run in progress keeps its checkpoint and resumes")
+                             "Stop now; the run in progress keeps the checkpoint of its last whole step and resumes")
         self.monitor_action = a("Open in Train &Monitor", self.open_in_monitor, None,
                                 "Show the selected run's curves in the Train area")
         self.export_action = a("&Export Report\u2026", self.export_report, "Ctrl+Shift+E",

@@ -124,7 +124,7 @@ class ExperimentSession(QObject):
         return self.job
 
     def stop(self) -> bool:
-        """Stop between optimizer steps; the run in progress writes a checkpoint, a later launch resumes it."""
+        """Stop now; the run in progress checkpoints its last whole step, and a later launch resumes it."""
         if not self.is_running or self.job.stop_requested:
             return False
         self.job.cancel()  # = control.request_stop (the job's stop_fn)

@@ -1,8 +1,8 @@
 """Where a run's events come from, and how a run is driven.
 
     LocalRun     one device: the engine's Trainer in a worker thread (workers.Job); its events arrive as
-                 queued signals; pause / resume / stop go to the trainer's Control (stop writes a
-                 checkpoint first, between optimizer steps)
+                 queued signals; pause / resume / stop go to the trainer's Control (stop interrupts
+                 the step in flight and writes the checkpoint of the last whole step)
     ProcessRun   several GPUs (or CPU processes): `torchrun ... -m trm_engine.cli train` in a QProcess
                  (workers.ProcessJob); the monitor follows its run directory; stop is SIGTERM, which
                  `trm train` turns into a checkpoint and a clean stop
@@ -142,7 +142,7 @@ class LocalRun(QObject):
         self.control.resume()
 
     def stop(self) -> None:
-        """Checkpoint, then stop (between optimizer steps; a paused run wakes up to do it)."""
+        """Stop now: the step in flight is dropped, the last whole step is checkpointed (a paused run wakes to do it)."""
         self.job.cancel()  # = control.request_stop (the job's stop_fn)
 
 
