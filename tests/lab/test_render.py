@@ -106,6 +106,46 @@ def test_overlays_draw_on_top(qtbot):
     assert rgb(image, r.left(), r.center().y()) == view.colors.cursor.name().upper()
 
 
+def test_raster_cells_match_the_rectangles_they_replace(qapp):
+    """A widget or PNG paints cells, translucent layers and outlines as one image; vector output (here a
+    QPicture, like SVG) paints rectangles. Both must give the same pixels."""
+    from PySide6.QtCore import QRect
+    from PySide6.QtGui import QPainter, QPicture
+
+    from trm_lab.widgets.grid_paint import layout, paint_grid
+
+    rng = np.random.default_rng(3)
+    shape = (30, 30)
+    state = GridState(grid=rng.integers(0, 10, shape), palette=ARC_PALETTE, shading=rng.random(shape),
+                      tint=rng.random(shape) < 0.3, highlight=rng.random(shape) < 0.2,
+                      outline=rng.random(shape) < 0.3)
+    colors = GridColors(*(QColor(c) for c in ("#FFFFFF", "#FAFAFA", "#BDBDBD", "#212121", "#212121", "#212121",
+                                              "#1565C0", "#9E9E9E", "#1E88E5", "#1E88E5")))
+    geo = layout(shape, QRect(0, 0, 331, 331))
+
+    def painted(via_picture: bool) -> np.ndarray:
+        image = QImage(331, 331, QImage.Format.Format_RGB32)
+        image.fill(QColor("#123456"))
+        painter = QPainter(image)
+        if via_picture:
+            picture = QPicture()
+            inner = QPainter(picture)
+            paint_grid(inner, state, colors, geo.rect, 1.0, geo)
+            inner.end()
+            picture.play(painter)
+        else:
+            paint_grid(painter, state, colors, geo.rect, 1.0, geo)
+        painter.end()
+        bits = np.frombuffer(image.constBits(), dtype=np.uint8).reshape(331, -1, 4)[:, :331, :3]
+        return bits.astype(int)
+
+    for selection in (None, (2, 3, 5, 7)):  # a selection lies between the cells and the outline
+        state.selection = selection
+        raster, vector = painted(False), painted(True)
+        assert len(np.unique(raster.reshape(-1, 3), axis=0)) > 50  # shading levels really were painted
+        assert np.abs(raster - vector).max() <= 2  # 8-bit blending rounds a little differently
+
+
 def test_export_png_and_svg(tmp_path, qapp):
     grid = np.arange(12).reshape(3, 4) % 10
     colors = GridColors.from_palette(qapp.palette())

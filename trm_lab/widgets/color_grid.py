@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QRect, QSize, Qt
-from PySide6.QtGui import QImage, QPainter, QPaintEvent
+from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from .grid_paint import GridColors, GridGeometry, device_scale, layout, paint_lines
+from .grid_paint import GridColors, GridGeometry, device_scale, draw_cell_colors, layout, paint_lines
 
 # Anchors of a perceptually even dark-blue -> green -> yellow ramp (viridis' look, by eye).
 _RAMP = np.array([(68, 1, 84), (59, 82, 139), (33, 145, 140), (94, 201, 98), (253, 231, 37)], dtype=np.float32)
@@ -93,29 +93,8 @@ class ColorGridView(QWidget):
 
 def paint_colors(painter: QPainter, rgb: np.ndarray | None, colors: GridColors, geo: GridGeometry) -> None:
     """Fill each cell of `geo` with its colour (blank cells when `rgb` is None), then the lines."""
-    painter.fillRect(geo.rect, colors.cell)
-    if rgb is not None:
-        rect = geo.rect
-        pitch = geo.cell + geo.line
-        uniform = all(b - a == pitch for a, b in zip(geo.xs, geo.xs[1:])) and \
-            all(b - a == pitch for a, b in zip(geo.ys, geo.ys[1:]))
-        if uniform:  # no box lines: one pixel per cell, scaled up by whole pitches (nearest neighbour)
-            h, w = rgb.shape[:2]
-            painter.drawImage(QRect(geo.xs[0], geo.ys[0], w * pitch, h * pitch), _argb_image(rgb))
-        else:  # one image pixel per device pixel, built with numpy: every cell a block of its colour
-            cols = np.full(rect.width(), -1, dtype=np.int64)
-            rows = np.full(rect.height(), -1, dtype=np.int64)
-            for c, x in enumerate(geo.xs):
-                cols[x - rect.x():x - rect.x() + geo.cell] = c
-            for r, y in enumerate(geo.ys):
-                rows[y - rect.y():y - rect.y() + geo.cell] = r
-            painter.drawImage(rect.topLeft(), _argb_image(rgb[np.maximum(rows, 0)][:, np.maximum(cols, 0)]))
+    if rgb is None:
+        painter.fillRect(geo.rect, colors.cell)
+    else:
+        draw_cell_colors(painter, rgb, geo)
     paint_lines(painter, geo, colors)
-
-
-def _argb_image(rgb: np.ndarray) -> QImage:
-    """An (h, w, 3) uint8 array as a QImage that owns its pixels."""
-    h, w = rgb.shape[:2]
-    argb = np.empty((h, w, 4), dtype=np.uint8)
-    argb[..., 0], argb[..., 1], argb[..., 2], argb[..., 3] = rgb[..., 2], rgb[..., 1], rgb[..., 0], 255
-    return QImage(argb.data, w, h, w * 4, QImage.Format.Format_ARGB32).copy()

@@ -17,7 +17,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
 PLOTS = {  # key: (title, ((series, label, light colour), ...))
     "halting": ("sigmoid(q_halt)", (("p_halt", "p(halt)", False),)),
@@ -70,6 +70,10 @@ class TracePlots(QWidget):
                                                           symbolBrush=SLOT_COLORS[slot % len(SLOT_COLORS)],
                                                           symbolPen=None, connect="finite")
                 self.curves[(slot, name)].setZValue(slots - slot)  # the trace shown over its branch
+                # A cursor move repaints a thin strip across every plot: cached curves are blitted into
+                # it instead of re-stroked (the cache is redrawn only when the data or the view change).
+                for part in (self.curves[(slot, name)].curve, self.curves[(slot, name)].scatter):
+                    part.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
                 cursor = pg.InfiniteLine(angle=90, movable=False,
                                          pen=pg.mkPen(SLOT_COLORS[slot % len(SLOT_COLORS)], width=1,
                                                       style=Qt.PenStyle.SolidLine if slot == 0 else Qt.PenStyle.DotLine))
