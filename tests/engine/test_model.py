@@ -334,3 +334,38 @@ def test_torch_compile_keeps_results_and_state_dict_keys():
         _, compiled = m.step(m.initial_carry(b), b)
     assert list(m.state_dict()) == keys  # no _orig_mod. prefix: checkpoints stay interchangeable
     assert torch.allclose(eager.logits, compiled.logits, atol=1e-2, rtol=1e-2)  # bf16-level tolerance
+
+
+@pytest.mark.parametrize("mixer", ["mlp_t", "attention"])
+def test_bf16_on_cpu_runs_the_matmuls_in_bf16_and_keeps_the_activations_fp32(mixer, monkeypatch):
+    """dtype=bfloat16 on a CPU: every matrix product (and attention) in bf16, the carry, norms and
+    residuals in fp32 (torch.autocast's rule on CPUs); the logits stay within bf16 error of fp32."""
+    import torch.nn.functional as F
+
+    cfg = tiny(mixer=mixer, pos_encodings="rope" if mixer == "attention" else "none", h_cycles=1, l_cycles=1)
+    torch.manual_seed(0)
+    model = RecursiveModel(cfg).eval()
+    batch = batch_for(cfg)
+    with torch.no_grad():
+        _, reference = model.step(model.initial_carry(batch), batch)
+    seen = []
+    real_linear, real_sdpa = F.linear, F.scaled_dot_product_attention
+    monkeypatch.setattr(F, "linear", lambda x, w, b=None: seen.append(("linear", x.dtype, w.dtype)) or real_linear(x, w, b))
+    monkeypatch.setattr(F, "scaled_dot_product_attention",
+                        lambda q, k, v, **kw: seen.append(("sdpa", q.dtype, k.dtype)) or real_sdpa(q, k, v, **kw))
+    model.set_compute_dtype(torch.bfloat16)
+    assert model.compute_dtype == torch.float32 and model.matmul_dtype == torch.bfloat16
+    with torch.no_grad():
+        carry, out = model.step(model.initial_carry(batch), batch)
+    assert seen and all(s[1:] == (torch.bfloat16, torch.bfloat16) for s in seen)
+    assert {kind for kind, *_ in seen} == ({"linear", "sdpa"} if mixer == "attention" else {"linear"})
+    assert carry.y.dtype == carry.z.dtype == out.logits.dtype == torch.float32
+    assert not torch.equal(out.logits, reference.logits)  # really computed differently...
+    error = (out.logits - reference.logits).abs().mean() / reference.logits.abs().mean()
+    assert error < 0.03  # ...within bf16 error over two network calls
+    model.set_compute_dtype(None)  # back to fp32: the products too
+    seen.clear()
+    with torch.no_grad():
+        _, again = model.step(model.initial_carry(batch), batch)
+    assert seen and all(s[1:] == (torch.float32, torch.float32) for s in seen)
+    assert torch.equal(again.logits, reference.logits)

@@ -42,8 +42,19 @@ def swiglu_width(dim: int, expansion: float) -> int:
     return -(inner // -256) * 256
 
 
+def matmul(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None,
+           dtype: torch.dtype | None = None) -> torch.Tensor:
+    """F.linear with the product in `dtype` (None: x's dtype) and the result in x's dtype."""
+    dtype = dtype or x.dtype
+    out = F.linear(x.to(dtype), weight.to(dtype), None if bias is None else bias.to(dtype))
+    return out.to(x.dtype)
+
+
 class Linear(nn.Module):
-    """Linear layer with an fp32 master weight cast to the input dtype; truncated LeCun-normal init."""
+    """Linear layer with an fp32 master weight cast to the input dtype; truncated LeCun-normal init.
+    `matmul_dtype` (set by the model) runs the product in another dtype than the activations."""
+
+    matmul_dtype: torch.dtype | None = None
 
     def __init__(self, in_features: int, out_features: int, bias: bool = False):
         super().__init__()
@@ -51,8 +62,7 @@ class Linear(nn.Module):
         self.bias = nn.Parameter(torch.zeros(out_features)) if bias else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        bias = self.bias.to(x.dtype) if self.bias is not None else None
-        return F.linear(x, self.weight.to(x.dtype), bias)
+        return matmul(x, self.weight, self.bias, self.matmul_dtype)
 
 
 class SwiGLU(nn.Module):
@@ -67,9 +77,9 @@ class SwiGLU(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # Two matmuls on halves of the fused weight instead of chunking one product: the backward then
         # writes two weight-sized gradients instead of concatenating two activation-sized ones.
-        w = self.gate_up.weight.to(x.dtype)
-        gate = F.linear(x, w[: self.inner])
-        up = F.linear(x, w[self.inner:])
+        w, dtype = self.gate_up.weight, self.gate_up.matmul_dtype
+        gate = matmul(x, w[: self.inner], dtype=dtype)
+        up = matmul(x, w[self.inner:], dtype=dtype)
         return self.down(F.silu(gate) * up)
 
 
@@ -109,8 +119,9 @@ class Attention(nn.Module):
         q, k, v = qkv.split(self.num_heads, dim=2)  # each (B, L, H, hd)
         if rotary is not None:
             q, k = rotary(q), rotary(k)
-        q, k, v = (t.transpose(1, 2) for t in (q, k, v))  # (B, H, L, hd)
-        o = F.scaled_dot_product_attention(q, k, v, is_causal=False)
+        dtype = self.qkv.matmul_dtype or h.dtype
+        q, k, v = (t.transpose(1, 2).to(dtype) for t in (q, k, v))  # (B, H, L, hd)
+        o = F.scaled_dot_product_attention(q, k, v, is_causal=False).to(h.dtype)
         return self.out(o.transpose(1, 2).reshape(B, L, D))
 
 

@@ -88,17 +88,38 @@ class RecursiveModel(nn.Module):
         self.register_buffer("y_init", trunc_normal_(torch.empty(D), 1.0))
         self.register_buffer("z_init", trunc_normal_(torch.empty(D), 1.0))
         self._dtype_override: torch.dtype | None = None
+        self._matmul_set: torch.dtype | None = None
 
     # ------------------------------------------------------------------------------------- helpers
     @property
-    def compute_dtype(self) -> torch.dtype:
+    def matmul_dtype(self) -> torch.dtype:
+        """The dtype of the matrix products: the config's (or the forced) dtype."""
         if self._dtype_override is not None:
             return self._dtype_override
         return resolve_dtype(self.cfg.dtype, self.y_init.device)
 
+    @property
+    def compute_dtype(self) -> torch.dtype:
+        """The dtype of the activations and the carry: the matmul dtype, except that bf16/fp16 on a CPU
+        keeps the activations (norms, SiLU, residuals, RoPE) in fp32, as torch.autocast does on CPUs:
+        there the elementwise work gains nothing in a half type and pays for conversions."""
+        dtype = self.matmul_dtype
+        if dtype in (torch.bfloat16, torch.float16) and self.y_init.device.type == "cpu":
+            return torch.float32
+        return dtype
+
     def set_compute_dtype(self, dtype: torch.dtype | None) -> None:
-        """Force the activation dtype (None: back to the config's choice)."""
+        """Force the compute dtype (None: back to the config's choice); see `compute_dtype`."""
         self._dtype_override = dtype
+
+    def _sync_matmul_dtype(self) -> None:
+        """Tell the Linear layers to run their products in `matmul_dtype` where it is not the activations'."""
+        want = self.matmul_dtype if self.matmul_dtype != self.compute_dtype else None
+        if want != self._matmul_set:
+            for module in self.modules():
+                if isinstance(module, Linear):
+                    module.matmul_dtype = want
+            self._matmul_set = want
 
     def num_parameters(self) -> dict[str, int]:
         """Non-embedding parameters (the paper's count, puzzle table excluded) and the puzzle table."""
@@ -176,6 +197,7 @@ class RecursiveModel(nn.Module):
         """T cycles of (n z-updates, one y-update) from (y, z); returns detached states and outputs."""
         cfg = self.cfg
         T, n = cfg.h_cycles, cfg.l_cycles
+        self._sync_matmul_dtype()
         x = self.embed(data["inputs"], data["puzzle_identifiers"], self.compute_dtype)  # (B, L, D)
         f_z, f_y, rot = self.net, self.f_y(), self.rotary
         grad_on = torch.is_grad_enabled()

@@ -491,7 +491,8 @@ class Trainer:
         self.lr = float(body.get("lr", 0.0))
         if body.get("carry") is not None:
             lo = self.ctx.rank * self.local_batch
-            self.carries = ckpt.unpack_carries(body["carry"], lo, self.local_batch, self.micro, self.device, self.dtype)
+            self.carries = ckpt.unpack_carries(body["carry"], lo, self.local_batch, self.micro, self.device,
+                                                self.model.compute_dtype)
 
     # ---------------------------------------------------------------------------------- reporting
     def _emit(self, event: Event, state: str | None = None, message: str = "") -> Event:
