@@ -92,7 +92,7 @@ def run(args, app, folder: Path) -> dict:
     results["warm_up"] = summary(probe.take()) | {"seconds": round(time.perf_counter() - started, 1)}
 
     cfg = apply_overrides(load_preset(args.preset), [f"data.path={data}", f"train.threads={args.threads}",
-                                                     "train.log_interval=1"])
+                                                     "train.log_interval=1", *args.set])
     started = time.perf_counter()
     source = panel.start_run(LaunchPlan(cfg, new_run_dir("bench-monitor")))
     history = panel.histories[source.run_dir]
@@ -131,6 +131,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=30.0, help="how long to probe while training")
     parser.add_argument("--idle", type=float, default=5.0, help="how long to probe the idle app first")
     parser.add_argument("--threads", type=int, default=0, help="torch threads for the run (default: the app's)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a config field of the run (repeatable), e.g. a heavier model: "
+                             "--set hidden_size=256 makes each step take longer than the 2 s stop target")
     parser.add_argument("--screenshot", type=Path, help="save the window while the run trains")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
@@ -148,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         app = create_app(sys.argv[:1])
         load_before = os.getloadavg()[0]
         results = run(args, app, Path(tmp))
-    results["machine"] = {"cores": os.cpu_count(), "torch_threads": args.threads, "preset": args.preset,
+    results["machine"] = {"cores": os.cpu_count(), "torch_threads": args.threads, "preset": args.preset, "overrides": args.set,
                           "load_before": round(load_before, 2), "load_after": round(os.getloadavg()[0], 2),
                           "platform": os.environ.get("QT_QPA_PLATFORM", "")}
     if args.json:
