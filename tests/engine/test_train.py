@@ -127,33 +127,37 @@ def test_stop_writes_a_checkpoint_and_resume_continues_the_count(sudoku4_path, t
 
 
 class StopInFlight(Control):
-    """Requests stop at the `nth` network call made while the trainer is at step `at`."""
+    """Requests stop at the `nth` check made in `phase` (forward or backward) while the trainer is
+    busy at step `at`."""
 
-    def __init__(self, at: int, nth: int):
+    def __init__(self, at: int, nth: int, phase: str = "forward"):
         super().__init__()
-        self.at, self.nth, self.calls, self.trainer = at, nth, 0, None
+        self.at, self.nth, self.phase, self.calls, self.trainer = at, nth, phase, 0, None
 
     @property
     def stop_requested(self) -> bool:
         t = self.trainer
-        if t is not None and t._in_flight and t.step == self.at:
+        in_backward = torch._C._current_graph_task_id() != -1
+        if t is not None and t._in_flight and t.step == self.at and in_backward == (self.phase == "backward"):
             self.calls += 1
             if self.calls == self.nth:
                 self.request_stop()
         return super().stop_requested
 
 
-@pytest.mark.parametrize("at, where", [(4, "training step"), (3, "evaluation")])
-def test_stop_interrupts_the_work_in_flight_and_resume_is_bit_for_bit(sudoku4_path, tmp_path, at, where):
-    """Stop does not wait for the step (or evaluation) in flight: it is discarded, the checkpoint is
-    that of the last whole step, and resuming lands exactly on the uninterrupted run."""
+@pytest.mark.parametrize("at, phase, where", [(4, "forward", "training step"), (4, "backward", "training step"),
+                                              (3, "forward", "evaluation")])
+def test_stop_interrupts_the_work_in_flight_and_resume_is_bit_for_bit(sudoku4_path, tmp_path, at, phase, where):
+    """Stop does not wait for the step (or evaluation) in flight, not even for a backward pass: the work
+    is discarded, the checkpoint is that of the last whole step, and resuming lands exactly on the
+    uninterrupted run."""
     straight = tmp_path / "straight"
     run_all(tiny_run_config(sudoku4_path), straight)
-    control = StopInFlight(at, nth=3)
+    control = StopInFlight(at, nth=2, phase=phase)
     trainer = Trainer(tiny_run_config(sudoku4_path), tmp_path / "run", control=control)
     control.trainer = trainer
     events = list(trainer.run())
-    assert control.calls == 3, f"the stop should have landed inside the {where}"
+    assert control.calls == 2, f"the stop should have landed inside the {where} ({phase})"
     assert isinstance(events[-1], RunStopped) and events[-1].step == at
     assert isinstance(events[-2], CheckpointSaved) and events[-2].step == at
     assert [e.step for e in events if isinstance(e, EvalResult)] == ([] if where == "evaluation" else [3])

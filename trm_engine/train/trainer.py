@@ -11,7 +11,7 @@ optimizer step after each, until every puzzle in it has halted.
     for event in trainer.run():      # RunStarted, TrainMetrics, EvalResult, CheckpointSaved, ...
         ...
 Pause takes effect between optimizer steps. Stop also interrupts a step (or an evaluation) in flight
-in the single-process streaming form: the next network call raises, the step's partial work is
+in the single-process streaming form: the next block (forward or backward) raises, the step's partial work is
 discarded and the state it touched (sampler position, exploration RNG, carry, gradients) is restored,
 so the checkpoint that stop writes is exactly the one a stop between steps would have written.
 """
@@ -287,15 +287,21 @@ class Trainer:
 
     # ----------------------------------------------------------------------- stop inside a step
     def _watch(self, model: RecursiveModel) -> None:
-        """Let a stop request interrupt `model` at its next network call (see `_stop_hook`)."""
+        """Let a stop request interrupt `model` at its next block, forward or backward."""
         if self.interruptible:
             for net in (model.net, model.net_y):
-                if net is not None:
-                    net.register_forward_pre_hook(self._stop_hook)
+                for block in net.blocks if net is not None else ():
+                    block.register_forward_pre_hook(self._stop_hook)
+                    block.register_forward_hook(self._watch_backward)
 
-    def _stop_hook(self, module, args) -> None:
+    def _stop_hook(self, *_args) -> None:
         if self._in_flight and self.control.stop_requested:
             raise _Interrupted
+
+    def _watch_backward(self, module, args, output) -> None:
+        """The backward of the last cycle is a long stretch without forward calls: check there too."""
+        if self._in_flight and isinstance(output, torch.Tensor) and output.requires_grad:
+            output.register_hook(self._stop_hook)
 
     def _interruptible(self, work):
         """Run `work()` so that a stop request interrupts it; returns (result, interrupted)."""

@@ -5,6 +5,11 @@ whole numpy arrays (`set_series`) and only existing PlotDataItems are updated (`
 recreated. Smoothing is TensorBoard's debiased EMA (default 0.6) drawn over the faint raw line; x is the
 step or the wall-clock time; "follow latest" scrolls a zoomed view along with new data and keeps its
 width; the x-axes are linked. Export: PNG of the grid, CSV of every series. Engine-agnostic.
+
+Auto-range is steady: each plot holds an invisible anchor spanning its data with headroom (25% more
+steps to the right, 10% above and below), moved only when the data leave it or shrink well inside it.
+The axes then keep their ranges, and their cached tick pictures, for most new points; re-ranging on
+every point made each redraw re-lay out every axis, the bulk of a redraw's cost.
 """
 
 from __future__ import annotations
@@ -110,6 +115,11 @@ class CurvesView(QWidget):
                 self._legends.append(legend)
             self.plots[spec.key] = plot
         self._curves: dict[tuple[str, str], _Curve] = {}
+        self._anchors: dict[str, pg.PlotDataItem] = {}
+        self._boxes: dict[str, tuple[float, float, float, float]] = {}  # anchor extent (x0, x1, y0, y1)
+        for key, plot in self.plots.items():
+            anchor = self._anchors[key] = pg.PlotDataItem(pen=pg.mkPen(0, 0, 0, 0))
+            plot.addItem(anchor)
         self._colors: dict[str, QColor] = {}
         self.smoothing = DEFAULT_SMOOTHING
         self.log_y = False
@@ -135,6 +145,7 @@ class CurvesView(QWidget):
             plot.removeItem(curve.raw)
             plot.removeItem(curve.smooth)
         self._colors.pop(run, None)
+        self._reanchor()
 
     def set_series(self, run: str, key: str, steps: np.ndarray, times: np.ndarray, values: np.ndarray) -> None:
         """The whole series `key` of `run` (x by step and by wall-clock seconds); updates items in place."""
@@ -183,12 +194,14 @@ class CurvesView(QWidget):
         for spec in self.specs.values():
             if spec.log_y:
                 self.plots[spec.key].setLogMode(y=self.log_y)
+        self._reanchor()
 
     def set_x_mode(self, mode: str) -> None:
         if mode not in X_MODES:
             raise ValueError(f"x mode must be one of {', '.join(X_MODES)}")
         self.x_mode = mode
         self._set_x_labels()
+        self._boxes.clear()
         for (_run, key), curve in self._curves.items():
             self._draw(curve, key)
         self.fit_all()
@@ -281,7 +294,41 @@ class CurvesView(QWidget):
         curve.raw.setVisible(show_raw)
         if show_raw:
             curve.raw.setData(x, curve.values)
+        self._anchor(self._series_plot[key])
         self.follow_latest()
+
+    def _reanchor(self) -> None:
+        self._boxes.clear()
+        for key in self.plots:
+            self._anchor(key)
+
+    def _anchor(self, plot_key: str) -> None:
+        """Move the plot's anchor if its data left it or shrank well inside it (see the module doc)."""
+        log = self.log_y and self.specs[plot_key].log_y
+        xs, ys = [], []
+        for (_run, key), curve in self._curves.items():
+            if self._series_plot[key] != plot_key:
+                continue
+            x, v = self._x(curve), curve.values  # smoothed values lie between the raw ones
+            ok = np.isfinite(x) & np.isfinite(v) & ((v > 0) if log else True)
+            xs.append(x[ok])
+            ys.append(np.log10(v[ok]) if log else v[ok])
+        x, y = (np.concatenate(a) if a else np.empty(0) for a in (xs, ys))
+        anchor = self._anchors[plot_key]
+        if not len(x):
+            self._boxes.pop(plot_key, None)
+            anchor.setData([], [])
+            return
+        x0, x1, y0, y1 = float(x.min()), float(x.max()), float(y.min()), float(y.max())
+        box = self._boxes.get(plot_key)
+        if box is not None and box[0] <= x0 and x1 <= box[1] and box[2] <= y0 and y1 <= box[3] \
+                and x1 - x0 >= 0.4 * (box[1] - box[0]) and y1 - y0 >= 0.4 * (box[3] - box[2]):
+            return
+        dx = (x1 - x0) or 1.0
+        dy = (y1 - y0) or max(abs(y1), 1e-3)
+        box = self._boxes[plot_key] = (x0, x1 + 0.25 * dx, y0 - 0.1 * dy, y1 + 0.1 * dy)
+        lo, hi = (10 ** box[2], 10 ** box[3]) if log else (box[2], box[3])
+        anchor.setData([box[0], box[1]], [lo, hi])
 
     def _style(self, curve: _Curve, run: str, key: str) -> None:
         color = QColor(self._colors.get(run, QColor("#1f77b4")))
