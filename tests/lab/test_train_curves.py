@@ -9,6 +9,7 @@ import math
 import numpy as np
 import pytest
 from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication
 
 from trm_lab.widgets.curves import CurvesView, PlotSpec, SeriesSpec, smooth_ema
 
@@ -113,3 +114,29 @@ def test_exports_png_and_csv(qtbot, tmp_path):
         rows = list(csv.reader(fh))
     assert rows[0] == ["run", "series", "step", "time_s", "value", "smoothed"]
     assert ["run1", "eval", "3", "2.0", "0.25", "0.25"] in rows and len(rows) == 5
+
+
+def test_auto_range_is_steady_while_new_points_stay_in_the_headroom(qtbot):
+    """New points inside the headroom leave the axes' ranges alone (no re-layout of every axis on
+    every point); points beyond it, or data that shrink well inside it, re-range with new headroom."""
+    view = CurvesView(PLOTS, columns=2)
+    qtbot.addWidget(view)
+    view.resize(600, 300)
+    view.show()
+    QApplication.processEvents()
+    vb = view.plots["loss"].getViewBox()  # the first plot: the others' x-axes follow it
+
+    def show(n: int, values=None) -> tuple:
+        steps = np.arange(1, n + 1, dtype=float)
+        view.set_series("run", "loss", steps, steps, np.linspace(0.1, 0.5, n) if values is None else values)
+        QApplication.processEvents()  # pyqtgraph settles its auto-range in the event loop
+        return tuple(map(tuple, vb.viewRange()))
+
+    first = show(40)
+    assert first[0][1] >= 40 + 0.2 * 39  # headroom to the right
+    assert all(show(n) == first for n in range(41, 49))  # steps 41..48: nothing moves
+    beyond = show(60)
+    assert beyond != first and beyond[0][1] >= 60
+    assert first[1][0] < 0.1 and first[1][1] > 0.5  # data inside the y-range, with a margin
+    shrunk = show(60, np.full(60, 0.3) + np.linspace(0, 0.01, 60))
+    assert shrunk[1][1] - shrunk[1][0] < 0.5 * (beyond[1][1] - beyond[1][0])  # re-fit to the narrow data
