@@ -15,9 +15,11 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
-from PySide6.QtCore import QLine, QPoint, QRect, Qt
-from PySide6.QtGui import QColor, QFont, QImage, QPaintEngine, QPainter, QPalette, QPen, QTransform
+from PySide6.QtCore import QPoint, QRect, Qt
+from PySide6.QtGui import QColor, QFont, QPaintEngine, QPainter, QPalette, QTransform
 
+from .cell_image import blended_cells, draw_cell_colors, shade_levels
+from .grid_marks import fill_rects, outline_width, paint_decorations
 from .palette import ARC_PALETTE, CellPalette, text_color_on
 
 
@@ -200,8 +202,8 @@ def paint_grid(painter: QPainter, state: GridState, colors: GridColors, area: QR
     if engine is not None and engine.type() == QPaintEngine.Type.Raster:
         # The outline joins the cell image unless a selection must lie between them (editors only).
         inline = state.outline is not None and state.selection is None
-        outline = (state.outline, colors.outline, _outline_width(scale)) if inline else None
-        draw_cell_colors(painter, _blended_cells(state, colors), geo, outline)
+        outline = (state.outline, colors.outline, outline_width(scale)) if inline else None
+        draw_cell_colors(painter, blended_cells(state, colors), geo, outline)
         paint_lines(painter, geo, colors)
         _paint_selection(painter, state, colors, geo)
         if inline:
@@ -211,7 +213,7 @@ def paint_grid(painter: QPainter, state: GridState, colors: GridColors, area: QR
         paint_lines(painter, geo, colors)
         _paint_masks(painter, state, colors, geo)
     _paint_text(painter, state, colors, geo, scale)
-    _paint_decorations(painter, state, colors, geo, scale)
+    paint_decorations(painter, state, colors, geo, scale)
     painter.restore()
     return geo
 
@@ -219,7 +221,7 @@ def paint_grid(painter: QPainter, state: GridState, colors: GridColors, area: QR
 def paint_lines(painter: QPainter, geo: GridGeometry, colors: GridColors) -> None:
     """The lines: they cover the gaps between cells; box lines are wider gaps, drawn over the thin ones."""
     for is_box in (False, True):
-        _fill_rects(painter, [rect for rect, box in geo.gap_rects if box == is_box],
+        fill_rects(painter, [rect for rect, box in geo.gap_rects if box == is_box],
                     colors.box_line if is_box else colors.line)
 
 
@@ -251,71 +253,6 @@ def _paint_fills(painter: QPainter, state: GridState, colors: GridColors, geo: G
     painter.setBrush(Qt.BrushStyle.NoBrush)
 
 
-def _rgb(color: QColor) -> tuple[int, int, int]:
-    return color.red(), color.green(), color.blue()
-
-
-def _shade_levels(shading: np.ndarray) -> np.ndarray:
-    """Shading strength quantised to 24 alpha levels (0..24), as both painting paths draw it."""
-    return np.rint(np.clip(0.85 * np.asarray(shading, dtype=np.float64), 0, 1) * 24).astype(int)
-
-
-def _blended_cells(state: GridState, colors: GridColors) -> np.ndarray:
-    """(H, W, 3) uint8: each cell's fill with the tint, shading and conflict tint blended over it."""
-    grid = np.asarray(state.grid)
-    values, index = np.unique(grid, return_inverse=True)
-    fills = [state.palette.fill(int(v)) for v in values]
-    lut = np.array([_rgb(QColor(f) if f else colors.cell) for f in fills], dtype=np.float32)
-    rgb = lut[index.reshape(grid.shape)]
-    layers = ((0.45, state.tint, colors.tint),
-              (None if state.shading is None else _shade_levels(state.shading) / 24, True, colors.shade),
-              (0.25, state.highlight, colors.conflict))
-    for alpha, mask, color in layers:
-        if alpha is None or mask is None:
-            continue
-        a = (np.asarray(mask, dtype=np.float32) * alpha)[..., None]
-        rgb = rgb * (1 - a) + np.asarray(_rgb(color), dtype=np.float32) * a
-    return np.rint(rgb).clip(0, 255).astype(np.uint8)
-
-
-def _packed(rgb: np.ndarray) -> np.ndarray:
-    rgb = np.asarray(rgb, dtype=np.uint32)
-    return 0xFF000000 | rgb[..., 0] << 16 | rgb[..., 1] << 8 | rgb[..., 2]
-
-
-def draw_cell_colors(painter: QPainter, rgb: np.ndarray, geo: GridGeometry,
-                     outline: tuple[np.ndarray, QColor, int] | None = None) -> None:
-    """Fill every cell of `geo` with its colour from `rgb` ((H, W, 3) uint8) in one unscaled image of
-    device pixels (each cell a block of its colour; the gaps, painted over by the lines, repeat a
-    neighbour). One blit instead of a rectangle per cell, and no scaling, so nothing blurs.
-    `outline` = (mask, colour, width): a frame just inside each masked cell, as `_frame_bars` draws it."""
-    rect = geo.rect
-    packed = _packed(rgb)
-    cols = np.zeros(rect.width(), dtype=np.int64)
-    rows = np.zeros(rect.height(), dtype=np.int64)
-    for c, x in enumerate(geo.xs):
-        cols[x - rect.x():] = c
-    for r, y in enumerate(geo.ys):
-        rows[y - rect.y():] = r
-    pixels = packed[rows][:, cols]
-    if outline is not None:
-        mask, color, width = outline
-        w = min(width, max(1, geo.cell // 3))
-
-        def edges(local: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # (in the frame band, in the cell)
-            inside = (local >= 0) & (local < geo.cell)
-            return inside & ((local < w) | (local >= geo.cell - w)), inside
-
-        band_x, in_x = edges(np.arange(rect.x(), rect.x() + rect.width()) - np.asarray(geo.xs)[cols])
-        band_y, in_y = edges(np.arange(rect.y(), rect.y() + rect.height()) - np.asarray(geo.ys)[rows])
-        frame = (band_x[None, :] & in_y[:, None]) | (band_y[:, None] & in_x[None, :])
-        frame &= np.asarray(mask, dtype=bool)[rows][:, cols]
-        pixels = np.where(frame, _packed(np.array(_rgb(color))), pixels)
-    pixels = np.ascontiguousarray(pixels, dtype=np.uint32)
-    image = QImage(pixels.data, rect.width(), rect.height(), rect.width() * 4, QImage.Format.Format_RGB32)
-    painter.drawImage(rect.topLeft(), image)  # drawn before `pixels` can go: QImage does not own it
-
-
 def _translucent(color: QColor, alpha: float) -> QColor:
     c = QColor(color)
     c.setAlphaF(max(0.0, min(1.0, alpha)))
@@ -330,20 +267,11 @@ def _cell_rects(geo: GridGeometry, mask: np.ndarray | None) -> list[QRect]:
     return [rects[i] for i in np.flatnonzero(np.asarray(mask).ravel())]
 
 
-def _fill_rects(painter: QPainter, rects: list[QRect], color: QColor) -> None:
-    """Fill many rectangles with one call (per-cell fillRect calls dominate the paint time of big grids)."""
-    if rects:
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(color)
-        painter.drawRects(rects)
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-
-
 def _paint_masks(painter: QPainter, state: GridState, colors: GridColors, geo: GridGeometry) -> None:
-    _fill_rects(painter, _cell_rects(geo, state.tint), _translucent(colors.tint, 0.45))
+    fill_rects(painter, _cell_rects(geo, state.tint), _translucent(colors.tint, 0.45))
     if state.shading is not None:
         # One call per shade level (24 levels of alpha), not one per cell.
-        level = _shade_levels(state.shading).ravel()
+        level = shade_levels(state.shading).ravel()
         order = np.argsort(level, kind="stable")
         bounds = np.flatnonzero(np.diff(level[order])) + 1
         rects = geo.rects
@@ -351,8 +279,8 @@ def _paint_masks(painter: QPainter, state: GridState, colors: GridColors, geo: G
             if len(run) and level[run[0]] > 0:
                 shade = QColor(colors.shade)
                 shade.setAlphaF(level[run[0]] / 24)
-                _fill_rects(painter, [rects[i] for i in run], shade)
-    _fill_rects(painter, _cell_rects(geo, state.highlight), _translucent(colors.conflict, 0.25))
+                fill_rects(painter, [rects[i] for i in run], shade)
+    fill_rects(painter, _cell_rects(geo, state.highlight), _translucent(colors.conflict, 0.25))
     _paint_selection(painter, state, colors, geo)
 
 
@@ -427,61 +355,6 @@ def _paint_marks(painter: QPainter, state: GridState, colors: GridColors, geo: G
                 i = d - 1
                 slot = QRect(int(rect.x() + (i % k) * sub), int(rect.y() + (i // k) * sub), int(sub), int(sub))
                 painter.drawText(slot, Qt.AlignmentFlag.AlignCenter, str(d))
-
-
-def _outline_width(scale: float) -> int:
-    return max(2, round(2 * scale))
-
-
-def _paint_decorations(painter: QPainter, state: GridState, colors: GridColors, geo: GridGeometry,
-                       scale: float) -> None:
-    width = _outline_width(scale)
-    painter.setBrush(Qt.BrushStyle.NoBrush)
-    if state.outline is not None:
-        bars = geo.per_cell(("bars", width), lambda rect: _frame_bars(rect, width))
-        _fill_rects(painter, [bar for i in np.flatnonzero(np.asarray(state.outline).ravel()) for bar in bars[i]],
-                    colors.outline)
-    if state.verdict is not None:
-        verdict = np.asarray(state.verdict).ravel()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        for right, color in ((True, colors.right), (False, colors.wrong)):
-            marks = geo.per_cell(("verdict", right), lambda rect, right=right: _verdict_lines(rect, right))
-            lines = [line for i in np.flatnonzero(verdict > 0 if right else verdict < 0) for line in marks[i]]
-            if lines:
-                pen = QPen(color)
-                pen.setWidth(max(1, width))
-                painter.setPen(pen)
-                painter.drawLines(lines)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
-    if state.selection is not None:
-        r0, c0, r1, c1 = state.selection
-        _frame(painter, geo.cell_rect(r0, c0).united(geo.cell_rect(r1, c1)), colors.selection, width)
-    if state.cursor is not None:
-        r, c = state.cursor
-        if 0 <= r < geo.rows and 0 <= c < geo.cols:
-            _frame(painter, geo.cell_rect(r, c), colors.cursor, max(3, round(3 * scale)))
-
-
-def _frame_bars(rect: QRect, width: int) -> tuple[QRect, QRect, QRect, QRect]:
-    """The four bars of a border `width` pixels thick just inside `rect`."""
-    w = min(width, max(1, rect.width() // 3))
-    return (QRect(rect.x(), rect.y(), rect.width(), w), QRect(rect.x(), rect.bottom() - w + 1, rect.width(), w),
-            QRect(rect.x(), rect.y(), w, rect.height()), QRect(rect.right() - w + 1, rect.y(), w, rect.height()))
-
-
-def _frame(painter: QPainter, rect: QRect, color: QColor, width: int) -> None:
-    """A rectangle border `width` pixels thick drawn just inside `rect` (four filled bars: crisp)."""
-    for bar in _frame_bars(rect, width):
-        painter.fillRect(bar, color)
-
-
-def _verdict_lines(rect: QRect, right: bool) -> tuple[QLine, QLine]:
-    """A small tick (right) or cross (wrong) in the cell's top-right corner."""
-    s = max(4, rect.width() // 4)
-    x, y = rect.right() - s - 1, rect.y() + 2
-    if right:
-        return QLine(x, y + s // 2, x + s // 3, y + s), QLine(x + s // 3, y + s, x + s, y)
-    return QLine(x, y, x + s, y + s), QLine(x, y + s, x + s, y)
 
 
 def with_grid(state: GridState, grid: np.ndarray) -> GridState:
