@@ -19,11 +19,9 @@ cancelled is emitted, followed by `ended`.
 Engine functions that report through a callback instead (`generate_sudoku(..., progress=cb)`) run
 with `progress_kw="progress"`: the job passes a callback whose calls become `progressed` events
 (one argument as is, several as a tuple) and where cancel and pause take effect.
-
 Work that has its own graceful stop (the trainer's `Control.request_stop`, which writes a checkpoint
 first) passes it as `stop_fn`: then cancel() asks the work to stop and lets it end on its own terms
 (usually `finished`); a second cancel() cuts it off at the next yield.
-
 `ProcessJob` is the same contract for a child process (QProcess), e.g. a `torchrun` training job.
 """
 
@@ -41,6 +39,8 @@ from typing import Any
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QThread, Signal, Slot
 
 from trm_engine.errors import TrmError
+
+from .gui_gc import collect_in_gui_thread
 
 
 class JobState(enum.Enum):
@@ -198,6 +198,7 @@ class Job(QObject):
     def start(self) -> Job:
         if self._state is not JobState.READY:
             raise RuntimeError(f"job {self.name!r} was already started")
+        collect_in_gui_thread()  # a collection in this job's thread could deadlock with the GUI (gui_gc)
         self._thread = QThread()
         self._thread.setObjectName(f"job:{self.name}")
         self._worker = _Worker(self._fn, self._args, self._kwargs, self._control, self._throttle_s,
