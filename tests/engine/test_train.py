@@ -138,7 +138,7 @@ class StopInFlight(Control):
     def stop_requested(self) -> bool:
         t = self.trainer
         in_backward = torch._C._current_graph_task_id() != -1
-        if t is not None and t._in_flight and t.step == self.at and in_backward == (self.phase == "backward"):
+        if t is not None and t.in_flight.busy and t.step == self.at and in_backward == (self.phase == "backward"):
             self.calls += 1
             if self.calls == self.nth:
                 self.request_stop()

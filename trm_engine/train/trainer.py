@@ -50,6 +50,7 @@ from .events import (
     RunStopped,
     TrainMetrics,
 )
+from .interrupt import InFlight
 from .optim import AdamATan2, SparseSignSGD, lr_at
 from .run_dir import RunDirectory
 
@@ -127,9 +128,9 @@ class Trainer:
         # A stop may interrupt the work in flight only where nothing else must agree on it: one
         # process (ranks would disagree about the step), eager networks (a hook breaks a compiled
         # graph) and the streaming form (the pseudocode form takes optimizer steps inside a batch).
-        self.interruptible = not self.ctx.enabled and not t.compile and t.supervision == "streaming"
-        self._in_flight = False
-        self._watch(self.model)
+        self.in_flight = InFlight(self.control,
+                                  not self.ctx.enabled and not t.compile and t.supervision == "streaming")
+        self.in_flight.watch(self.model)
         self.step = 0
         if t.steps:
             self.total_steps = t.steps
@@ -286,43 +287,23 @@ class Trainer:
         yield self._emit(RunStopped(step=self.step, message=message), "stopped", message)
 
     # ----------------------------------------------------------------------- stop inside a step
-    def _watch(self, model: RecursiveModel) -> None:
-        """Let a stop request interrupt `model` at its next block, forward or backward."""
-        if self.interruptible:
-            for net in (model.net, model.net_y):
-                for block in net.blocks if net is not None else ():
-                    block.register_forward_pre_hook(self._stop_hook)
-                    block.register_forward_hook(self._watch_backward)
-
-    def _stop_hook(self, *_args) -> None:
-        if self._in_flight and self.control.stop_requested:
-            raise _Interrupted
-
-    def _watch_backward(self, module, args, output) -> None:
-        """The backward of the last cycle is a long stretch without forward calls: check there too."""
-        if self._in_flight and isinstance(output, torch.Tensor) and output.requires_grad:
-            output.register_hook(self._stop_hook)
-
     def _interruptible(self, work):
-        """Run `work()` so that a stop request interrupts it; returns (result, interrupted)."""
-        if not self.interruptible:
-            return work(), False
-        state = (self.sampler.state_dict(), self.explore_rng.get_state(),
-                 None if self.carries is None else list(self.carries))
-        self._in_flight = True
-        try:
-            return work(), False
-        except _Interrupted:
-            sampler, explore, carries = state
-            self.sampler.load_state_dict(sampler)
-            self.explore_rng.set_state(explore)
-            self.carries = carries
-            self.optimizer.zero_grad(set_to_none=True)
-            if self.model.embed.puzzle is not None:
-                self.model.embed.puzzle.touched.clear()
-            return None, True
-        finally:
-            self._in_flight = False
+        """Run `work()` so that a stop request interrupts it (interrupt.py); returns (result, interrupted)."""
+        return self.in_flight.run(work, self._state_in_flight, self._restore_in_flight)
+
+    def _state_in_flight(self) -> tuple:
+        """What a step touches before its optimizer step (the model and optimizer change only there)."""
+        return (self.sampler.state_dict(), self.explore_rng.get_state(),
+                None if self.carries is None else list(self.carries))
+
+    def _restore_in_flight(self, state: tuple) -> None:
+        sampler, explore, carries = state
+        self.sampler.load_state_dict(sampler)
+        self.explore_rng.set_state(explore)
+        self.carries = carries
+        self.optimizer.zero_grad(set_to_none=True)
+        if self.model.embed.puzzle is not None:
+            self.model.embed.puzzle.touched.clear()
 
     # ------------------------------------------------------------------------------ one step each
     def _batch(self) -> dict[str, torch.Tensor]:
@@ -438,7 +419,7 @@ class Trainer:
         if self.eval_model is None:
             self.eval_model = RecursiveModel(self.cfg.model).to(self.device)
             self.eval_model.set_compute_dtype(self.dtype)
-            self._watch(self.eval_model)
+            self.in_flight.watch(self.eval_model)
         self.eval_model.load_state_dict(self.weights_for_eval())
         d, t = self.cfg.data, self.cfg.train
         report = evaluate(self.eval_model, self.dataset, d.eval_split, steps=t.eval_steps,
@@ -509,7 +490,3 @@ class Trainer:
                          "name": self.cfg.name} if hasattr(self, "cfg") else {}
                 self.run_dir.write_status(state, self.step, getattr(self, "total_steps", 0), message, **extra)
         return event
-
-
-class _Interrupted(Exception):
-    """Raised by a network call when a stop request interrupts the work in flight."""
