@@ -11,6 +11,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from . import settings
+from .qapp import create_app
 from .theme import THEMES, ThemeManager
 
 
@@ -25,15 +26,6 @@ def build_parser() -> argparse.ArgumentParser:
                         help="check this install without a display: build the main window offscreen, load a "
                              "demo model, run a 1-step trace; exit 0 when all pass")
     return parser
-
-
-def create_app(argv: Sequence[str]) -> QApplication:
-    app = QApplication.instance() or QApplication(list(argv))
-    app.setOrganizationName(settings.ORGANIZATION)
-    app.setApplicationName(settings.APPLICATION)
-    app.setApplicationDisplayName("TRM Lab")
-    app.setDesktopFileName("trm-lab")
-    return app
 
 
 def build_window(argv: Sequence[str]):

@@ -69,8 +69,8 @@ def bench_compute(model, inputs, steps: int, repeats: int) -> dict:
 
 def bench_run(app, window, checkpoint: Path, steps: int, repeats: int, folder: Path) -> dict:
     """Run clicked -> step 1 drawn, -> step `steps` drawn, -> finished (projection fitted); trace size."""
-    from .panels.inspect_models import ModelChoice
-    from .panels.inspect_session import PuzzleSource
+    from .areas.inspect.models import ModelChoice
+    from .areas.inspect.session import PuzzleSource
 
     panel = window.show_area("inspect")
     panel.load_model(ModelChoice("sudoku-mlp (random weights)", checkpoint, "file"))
@@ -102,7 +102,7 @@ def bench_run(app, window, checkpoint: Path, steps: int, repeats: int, folder: P
     panel.step_shown.disconnect(on_step_shown)
     from trm_engine.trace.trace_file import write_trace
 
-    from .panels.inspect_export import trace_of
+    from .areas.inspect.export import trace_of
     path = folder / "sudoku-inner.trace.h5"
     write_trace(path, trace_of(panel.traces[0]))
     return {"first_step_on_screen": _stats(first), "all_steps_on_screen": _stats(total),

@@ -73,10 +73,10 @@ def spin(app, seconds: float, until=None) -> None:
 def run(args, app, folder: Path) -> dict:
     from trm_engine.config import apply_overrides, load_preset
 
+    from .areas.train.dialog import LaunchPlan
+    from .areas.train.runs import new_run_dir
     from .bench import make_sudoku_dataset
     from .main_window import MainWindow
-    from .panels.train_dialog import LaunchPlan
-    from .panels.train_runs import new_run_dir
     from .theme import ThemeManager
 
     data = make_sudoku_dataset(folder / "sudoku-1000.h5", 1000)
@@ -140,14 +140,14 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import QSettings
 
-    from .panels.train_feed import default_threads
+    from .areas.train.feed import default_threads
 
     args.threads = args.threads or default_threads()
     with tempfile.TemporaryDirectory() as tmp:
         QSettings.setDefaultFormat(QSettings.Format.IniFormat)  # never touch the user's settings
         QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tmp)
         os.environ["TRM_LAB_RUNS"] = str(Path(tmp) / "runs")
-        from .app import create_app
+        from .qapp import create_app
         app = create_app(sys.argv[:1])
         load_before = os.getloadavg()[0]
         results = run(args, app, Path(tmp))

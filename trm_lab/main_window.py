@@ -1,6 +1,6 @@
 """The main window: a sidebar of areas (Puzzles, Train, Inspect, Experiments) over a stack of panels,
 the menus, the status bar and the open-file dispatch. It only composes panels; each area lives in its
-own module under trm_lab/panels and describes itself with a PanelSpec (see trm_lab/panel.py).
+own package under trm_lab/areas and describes itself with a PanelSpec (see trm_lab/panel.py).
 """
 
 from __future__ import annotations
@@ -29,10 +29,10 @@ from .workers import Job, cancel_all, progress_of, running_jobs
 # Modules that define an area as `PANEL = PanelSpec(...)`; a module that does not exist yet is skipped,
 # so the sidebar shows only the areas that exist.
 PANEL_MODULES = (
-    "trm_lab.panels.puzzles",
-    "trm_lab.panels.train",
-    "trm_lab.panels.inspect",
-    "trm_lab.panels.experiments",
+    "trm_lab.areas.puzzles",
+    "trm_lab.areas.train",
+    "trm_lab.areas.inspect",
+    "trm_lab.areas.experiments",
 )
 
 

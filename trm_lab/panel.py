@@ -1,13 +1,14 @@
 """What a feature screen ("area") of the main window is: a Panel widget, described by a PanelSpec that
 its module exposes as `PANEL`, plus the FileKinds it opens. The main window only composes these.
 
-A new area is one module, e.g. trm_lab/panels/train.py ending with
+A new area is one package under trm_lab/areas whose `__init__` exposes `PANEL`, e.g. train/panel.py
+ending with
 
     PANEL = PanelSpec(key="train", title="Train", order=20, create=TrainPanel, icon="train",
                       file_kinds=(FileKind("run", "Training runs", ("status.json",), "train",
                                            accepts=is_run_dir),))
 
-and its module name in main_window.PANEL_MODULES (the four areas are listed there already).
+and its package name in main_window.PANEL_MODULES (the four areas are listed there already).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import fnmatch
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtGui import QAction, QKeySequence, QUndoStack
@@ -25,7 +26,8 @@ from PySide6.QtWidgets import QWidget
 from .settings import RecentFiles
 
 if TYPE_CHECKING:
-    from .main_window import MainWindow
+    from PySide6.QtWidgets import QStatusBar
+
     from .theme import ThemeManager
     from .workers import Job
 
@@ -113,12 +115,22 @@ class Panel(QWidget):
         pass
 
 
+class AppWindow(Protocol):
+    """What AppContext needs of the main window (main_window.MainWindow is one); a protocol so that
+    this module does not import the window that imports it."""
+
+    def statusBar(self) -> QStatusBar: ...  # noqa: N802 - Qt's name
+    def track_job(self, job: Job, label: str) -> None: ...
+    def open_path(self, path: Path) -> bool: ...
+    def refresh_recent_menu(self) -> None: ...
+
+
 class AppContext(QObject):
     """What panels may use of the application: theme, recent files, status bar, jobs, opening files."""
 
     file_opened = Signal(Path)
 
-    def __init__(self, window: MainWindow, theme: ThemeManager):
+    def __init__(self, window: AppWindow, theme: ThemeManager):
         super().__init__(window)
         self._window = window
         self.theme = theme

@@ -34,7 +34,7 @@ def _arc_task():
 
 
 def _prepare_sudoku(editor) -> None:
-    from .panels.sudoku_editor import grids_for
+    from .areas.puzzles.sudoku_editor import grids_for
     puzzle = editor.family.parse(SUDOKU)
     grids = grids_for(puzzle)
     solution = editor.family.solve(puzzle).solution
@@ -52,8 +52,8 @@ def _prepare_sudoku(editor) -> None:
 def render(out: Path, theme_name: str = "light") -> list[Path]:
     from PySide6.QtWidgets import QApplication
 
+    from .areas.puzzles.arc_editor import task_to_grids
     from .main_window import MainWindow
-    from .panels.arc_editor import task_to_grids
     from .theme import ThemeManager
 
     app = QApplication.instance()
@@ -123,7 +123,7 @@ def _inspect_shot(app, window, out: Path) -> Path | None:
     None (and a note) when no demo model is installed."""
     import time
 
-    from .panels.inspect_models import list_demo_models
+    from .areas.inspect.models import list_demo_models
 
     demos = list_demo_models()
     if not demos:
@@ -164,7 +164,7 @@ def _train_shot(app, window, out: Path) -> Path:
     from trm_engine.data.build import SudokuBuild, build_sudoku
     from trm_engine.puzzles.generate import SudokuSettings
 
-    from .panels.train_dialog import LaunchPlan
+    from .areas.train.dialog import LaunchPlan
 
     panel = window.show_area("train")
     saved_root = os.environ.get("TRM_LAB_RUNS")
@@ -266,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as settings_dir:
         QSettings.setDefaultFormat(QSettings.Format.IniFormat)  # leave the user's settings alone
         QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, settings_dir)
-        from .app import create_app
+        from .qapp import create_app
         create_app(sys.argv[:1])
         for path in render(args.out, args.theme):
             print(f"{path} ({path.stat().st_size // 1024} KB)")

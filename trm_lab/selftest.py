@@ -32,7 +32,7 @@ def _window(folder: Path):
     from PySide6.QtWidgets import QApplication
 
     from . import settings
-    from .app import create_app
+    from .qapp import create_app
     from .theme import ThemeManager
 
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
@@ -56,7 +56,7 @@ def _window(folder: Path):
 def _demo_model():
     from trm_engine.model.checkpoint import load_model
 
-    from .panels.inspect_models import demo_models_root, list_demo_models
+    from .areas.inspect.models import demo_models_root, list_demo_models
 
     demos = list_demo_models()
     _check(bool(demos), f"no demo model in {demo_models_root()}")
@@ -67,7 +67,7 @@ def _demo_model():
 
 
 def _example_source(family: str, cfg):
-    from .panels.inspect_puzzles import puzzle_items, source_from_file
+    from .areas.inspect.puzzles import puzzle_items, source_from_file
 
     for _text, data in puzzle_items(family, cfg):
         if data is not None and data[0] == "file":
@@ -78,7 +78,7 @@ def _example_source(family: str, cfg):
 def _trace(choice, model):
     from trm_engine.trace.tracer import HaltRecord
 
-    from .panels.inspect_session import RunStarted, trace_puzzle
+    from .areas.inspect.session import RunStarted, trace_puzzle
 
     source = _example_source(choice.family, model.cfg)
     states = []

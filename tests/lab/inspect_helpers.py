@@ -63,7 +63,7 @@ def cleanup() -> None:
 
 def use_tiny_models(monkeypatch) -> Path:
     """Point the demo-model discovery at the tiny model; returns the models root's parent."""
-    from trm_lab.panels import inspect_models
+    from trm_lab.areas.inspect import models as inspect_models
 
     root = tiny_models_root()
     monkeypatch.setattr(inspect_models, "demo_models_root", lambda: root / "models")

@@ -9,7 +9,7 @@ import numpy as np
 from lab_helpers import click_cell, drag_cells, make_window, menu_action, type_keys
 from PySide6.QtCore import Qt
 
-from trm_lab.panels.arc_editor import parse_size
+from trm_lab.areas.puzzles.arc_editor import parse_size
 
 
 def arc_editor(window):

@@ -6,7 +6,7 @@ import pytest
 from lab_helpers import make_window
 from PySide6.QtGui import QImage
 
-from trm_lab.panels.sources import examples_folder
+from trm_lab.areas.puzzles.sources import examples_folder
 
 
 def test_every_bundled_example_is_listed_and_opens(qtbot, theme, dialog_recorder):

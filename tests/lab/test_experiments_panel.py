@@ -154,7 +154,7 @@ def test_a_launch_fills_the_tables_live_and_the_report_shows_the_verdicts(qtbot,
     assert (dest / "nfp.png").is_file() and (dest / "curve_eval_exact.png").is_file()
     assert panel.verdicts.verdict_texts() == [REPRODUCED]
     opened = []
-    monkeypatch.setattr("trm_lab.panels.experiments.QDesktopServices.openUrl", lambda url: opened.append(url))
+    monkeypatch.setattr("trm_lab.areas.experiments.panel.QDesktopServices.openUrl", lambda url: opened.append(url))
     panel.open_report_action.trigger()
     assert [u.toLocalFile() for u in opened] == [str(dest)]
 
@@ -242,7 +242,7 @@ def test_the_launch_settings_persist(qtbot, theme, tmp_path):
 def test_a_minutes_budget_shows_progress_by_time_and_no_step_cap():
     from trm_engine.experiments.events import ExperimentStopped
     from trm_engine.experiments.suites import get_suite
-    from trm_lab.panels.experiments_rows import ExperimentRows, RunRow
+    from trm_lab.areas.experiments.rows import ExperimentRows, RunRow
 
     rows = ExperimentRows(get_suite("halting"), "lab", (0,), Path("x"), "trm experiments run halting",
                           [RunRow("halt-only", 0, Path("x/halt-only/seed0"), "pending", total=10**8, minutes=2.0),

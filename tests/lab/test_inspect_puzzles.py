@@ -61,7 +61,7 @@ def test_the_puzzles_editors_puzzle_and_a_dataset_row(qtbot, theme, monkeypatch,
     editor = puzzles.show_editor("sudoku")  # a new 9x9 puzzle: it does not fit the 4x4 model
     pick(panel, "From the Puzzles editor")
     assert dialog_recorder.errors[-1][0] == "Cannot use this puzzle"
-    from trm_lab.panels.sudoku_editor import grids_for
+    from trm_lab.areas.puzzles.sudoku_editor import grids_for
     editor.load_grids(grids_for(get_family("sudoku", box=2).parse(SUDOKU4)))
     pick(panel, "From the Puzzles editor")
     assert panel.source.grid[0, 3] == 4 and panel.strip.input_view.grid()[3, 0] == 4
@@ -84,7 +84,7 @@ def test_the_puzzles_editors_puzzle_and_a_dataset_row(qtbot, theme, monkeypatch,
 
 def test_a_puzzle_file_of_another_family_is_refused(qtbot, theme, monkeypatch, dialog_recorder):
     _window, panel, _root = loaded_panel(qtbot, theme, monkeypatch)
-    from trm_lab.panels.sources import examples_folder
+    from trm_lab.areas.puzzles.sources import examples_folder
     dialog_recorder.open_paths.append(examples_folder() / "maze" / "small-9x9.txt")
     pick(panel, "Puzzle file")
     assert "is a maze puzzle; the model is for sudoku" in dialog_recorder.errors[-1][1]

@@ -9,7 +9,7 @@ from inspect_helpers import use_tiny_models
 from lab_helpers import make_window
 from PySide6.QtCore import QPoint, Qt
 
-from trm_lab.panels import inspect_models
+from trm_lab.areas.inspect import models as inspect_models
 
 RUN_TIMEOUT = 60_000
 

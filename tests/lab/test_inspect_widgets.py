@@ -12,9 +12,9 @@ from PySide6.QtCore import QPoint, Qt
 from trm_engine.config import load_preset
 from trm_engine.trace.recorder import StateRecord
 from trm_engine.trace.tracer import HaltRecord, Trace
-from trm_lab.panels.inspect_data import Intervention, TraceData
-from trm_lab.panels.inspect_look import family_look, verdict_layer
-from trm_lab.panels.inspect_models import accuracy_text, list_demo_models, model_family
+from trm_lab.areas.inspect.data import Intervention, TraceData
+from trm_lab.areas.inspect.look import family_look, verdict_layer
+from trm_lab.areas.inspect.models import accuracy_text, list_demo_models, model_family
 from trm_lab.widgets.color_grid import ColorGridView, heat_colors
 from trm_lab.widgets.timeline import TimelineBar
 from trm_lab.widgets.trace_plots import TracePlots

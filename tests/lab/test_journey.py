@@ -8,7 +8,7 @@ import pytest
 from lab_helpers import make_window, menu_action
 from PySide6.QtCore import Qt
 
-from trm_lab.panels.sources import examples_folder
+from trm_lab.areas.puzzles.sources import examples_folder
 
 pytestmark = pytest.mark.skipif(not examples_folder().is_dir(), reason="no bundled examples")
 

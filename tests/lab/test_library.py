@@ -8,8 +8,8 @@ from lab_helpers import make_window, menu_action
 from PySide6.QtCore import Qt
 
 from trm_lab import settings
+from trm_lab.areas.puzzles.dataset_builder import BuildDatasetDialog
 from trm_lab.bench import make_sudoku_dataset
-from trm_lab.panels.dataset_builder import BuildDatasetDialog
 
 SUDOKU = "53..7....6..195....98....6.8...6...34..8.3..17...2...6.6....28....419..5....8..79\n"
 MAZE = "#####\n#S  #\n# # #\n#  G#\n#####\n"
@@ -146,7 +146,7 @@ def test_dataset_entries_decode_mazes_and_arc_tasks(tmp_path):
     from trm_engine.data.arc_sources import ArcSubset
     from trm_engine.data.dataset import PuzzleDataset
     from trm_engine.puzzles import ArcTask
-    from trm_lab.panels.datasets import dataset_entries
+    from trm_lab.areas.puzzles.datasets import dataset_entries
 
     task = ArcTask.loads(ARC.replace('[[2, 0], [0, 2]]}', '[[2, 0], [0, 2]], "output": [[0, 2], [2, 0]]}'), "swap")
     ds = build_arc([ArcSubset("training", [task]), ArcSubset("evaluation", [ArcTask.loads(ARC, "other")])],

@@ -52,7 +52,7 @@ def test_panel_modules_register_themselves_and_missing_ones_are_skipped(monkeypa
     module = types.ModuleType("fake_area")
     module.PANEL = fake_spec("later", order=30)
     monkeypatch.setitem(sys.modules, "fake_area", module)
-    monkeypatch.setattr(mw, "PANEL_MODULES", ("fake_area", "trm_lab.panels.no_such_area"))
+    monkeypatch.setattr(mw, "PANEL_MODULES", ("fake_area", "trm_lab.areas.no_such_area"))
     assert [s.key for s in mw.available_panels()] == ["later"]
 
 

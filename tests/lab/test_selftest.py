@@ -36,7 +36,7 @@ def test_self_test_passes_from_the_source_install(tmp_path):
 
 def test_self_test_fails_loudly_without_demo_models(tmp_path, monkeypatch, capsys):
     from trm_lab import selftest
-    from trm_lab.panels import inspect_models
+    from trm_lab.areas.inspect import models as inspect_models
 
     monkeypatch.setattr(inspect_models, "demo_models_root", lambda: tmp_path / "none")
     monkeypatch.setattr(selftest, "EXPECTED_AREAS", ())

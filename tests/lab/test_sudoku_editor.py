@@ -6,7 +6,7 @@ import numpy as np
 from lab_helpers import click_cell, make_window, menu_action, type_keys
 from PySide6.QtCore import Qt
 
-from trm_lab.panels.sudoku_editor import grids_for, parse_sudoku
+from trm_lab.areas.puzzles.sudoku_editor import grids_for, parse_sudoku
 
 # A 4x4 puzzle with a unique solution.
 PUZZLE_4 = "1...\n..2.\n.3..\n...4\n"

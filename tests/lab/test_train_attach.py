@@ -11,7 +11,7 @@ import pytest
 from lab_helpers import make_window
 from train_helpers import plan, sudoku4_dataset, tiny_config
 
-from trm_lab.panels.train_feed import ProcessRun, torchrun_command
+from trm_lab.areas.train.feed import ProcessRun, torchrun_command
 
 SETS = ["hidden_size=32", "num_heads=2", "puzzle_emb_ndim=32", "h_cycles=2", "l_cycles=1", "halt_max_steps=4",
         "global_batch_size=8", "log_interval=1", "eval_interval=4", "lr_warmup_steps=2", "threads=1"]

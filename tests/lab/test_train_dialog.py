@@ -13,10 +13,10 @@ from train_helpers import sudoku4_dataset
 
 from trm_engine.config import DataConfig, ModelConfig, TrainConfig
 from trm_lab import settings
-from trm_lab.panels.train_dialog import NewRunDialog
-from trm_lab.panels.train_feed import default_threads
-from trm_lab.panels.train_form import FROM_DATASET, OWN_ROWS, ConfigForm, paper_symbol
-from trm_lab.panels.train_runs import runs_root
+from trm_lab.areas.train.dialog import NewRunDialog
+from trm_lab.areas.train.feed import default_threads
+from trm_lab.areas.train.form import FROM_DATASET, OWN_ROWS, ConfigForm, paper_symbol
+from trm_lab.areas.train.runs import runs_root
 
 
 def test_the_form_covers_every_config_field_with_its_paper_symbol(qtbot):

@@ -18,8 +18,8 @@ from trm_engine.train.events import (
     TrainMetrics,
 )
 from trm_engine.train.run_dir import RunDirectory
-from trm_lab.panels.train_feed import TailFeed, process_rss
-from trm_lab.panels.train_history import RunHistory, format_duration
+from trm_lab.areas.train.feed import TailFeed, process_rss
+from trm_lab.areas.train.history import RunHistory, format_duration
 
 
 def metrics(step: int, t: float, loss: float = 1.0, total: int = 100) -> TrainMetrics:

@@ -11,7 +11,7 @@ from lab_helpers import make_window
 from train_helpers import plan, sudoku4_dataset, tiny_config
 
 from trm_engine.train.run_dir import RunDirectory
-from trm_lab.panels.train_runs import runs_root
+from trm_lab.areas.train.runs import runs_root
 
 
 @pytest.fixture

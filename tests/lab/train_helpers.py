@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from trm_engine.config import RunConfig, apply_overrides, load_preset
-from trm_lab.panels.train_dialog import LaunchPlan
-from trm_lab.panels.train_runs import new_run_dir
+from trm_lab.areas.train.dialog import LaunchPlan
+from trm_lab.areas.train.runs import new_run_dir
 
 _DATASET: list[Path] = []
 

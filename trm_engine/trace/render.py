@@ -20,6 +20,12 @@ def _rgb(hex_colour: str) -> tuple[int, int, int]:
     return tuple(int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
 
 
+def canvas_shape(seq_len: int) -> tuple[int, int]:
+    """The (rows, cols) a sequence of `seq_len` tokens is drawn as: a square when it is one, else a row."""
+    side = int(round(seq_len ** 0.5))
+    return (side, side) if side * side == seq_len else (1, seq_len)
+
+
 def token_palette(family: str, vocab_size: int) -> np.ndarray:
     """(vocab_size, 3) uint8 RGB colour of each token id (stored in trace files as /puzzle/palette)."""
     if family == "arc":
@@ -72,8 +78,6 @@ def render_grid(tokens: np.ndarray, family: str, vocab_size: int, shape: tuple[i
 
 def render_state(trace, index: int, cell: int = 24) -> Image.Image:
     """The input, the state's decoded grid (with confidence) and the target side by side."""
-    from .trace_file import canvas_shape
-
     cfg = trace.model_config
     shape = canvas_shape(int(cfg["seq_len"]))
     V = int(cfg["vocab_size"])

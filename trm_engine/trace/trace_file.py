@@ -17,7 +17,7 @@ import numpy as np
 from .. import __version__
 from ..errors import TraceError
 from .recorder import StateRecord
-from .render import token_palette
+from .render import canvas_shape, token_palette
 from .tracer import HaltRecord, Trace
 
 FORMAT = "trm-lab.trace"
@@ -31,11 +31,6 @@ _SCALARS = {  # name: (dtype, getter)
 }
 
 _CELLS = ("cell_norm", "cell_delta")  # optional per-cell float16 maps, written when the records have them
-
-
-def canvas_shape(seq_len: int) -> tuple[int, int]:
-    side = int(round(seq_len ** 0.5))
-    return (side, side) if side * side == seq_len else (1, seq_len)
 
 
 class TraceWriter:

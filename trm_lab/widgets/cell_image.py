@@ -11,7 +11,7 @@ import numpy as np
 from PySide6.QtGui import QColor, QImage, QPainter
 
 if TYPE_CHECKING:  # grid_paint imports this module
-    from .grid_paint import GridColors, GridGeometry, GridState
+    from .grid_geometry import GridColors, GridGeometry, GridState
 
 
 def _rgb(color: QColor) -> tuple[int, int, int]:

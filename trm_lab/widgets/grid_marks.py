@@ -10,7 +10,7 @@ from PySide6.QtCore import QLine, QRect, Qt
 from PySide6.QtGui import QColor, QPainter, QPen
 
 if TYPE_CHECKING:  # grid_paint imports this module
-    from .grid_paint import GridColors, GridGeometry, GridState
+    from .grid_geometry import GridColors, GridGeometry, GridState
 
 
 def fill_rects(painter: QPainter, rects: list[QRect], color: QColor) -> None:

@@ -1,0 +1,178 @@
+"""TraceData: one recursion as the Inspect area shows it (no Qt here). It wraps the engine's Trace and
+keeps its own list of records, appended as they stream in from the worker (the Tracer mutates its own
+Trace in the worker thread, so the GUI never reads that one while a run is going), with numpy arrays
+over the states built on demand, and the snapshots (a Tracer copy at the end of each supervision
+step) that branches start from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from trm_engine.trace.recorder import StateRecord
+from trm_engine.trace.render import canvas_shape
+from trm_engine.trace.tracer import HaltRecord, Trace
+
+
+@dataclass
+class StepDone:
+    """What the run job yields after each supervision step (the state records stream separately)."""
+
+    halt: HaltRecord
+    snapshot: Any  # a Tracer copy at the end of this step (None for traces read from files)
+    done: int  # supervision steps run by this job so far (the status bar's progress)
+    total: int
+    message: str = ""
+
+
+@dataclass
+class Intervention:
+    """One edit before a branch continues: an input or y cell set to a token, or noise added to z."""
+
+    what: str  # "input", "y" or "z"
+    position: int = -1  # cell index (row * W + col) for input and y
+    token: int = 0
+    scale: float = 0.0  # z noise, in units of z's standard deviation
+    seed: int = 0
+
+    def describe(self, width: int) -> str:
+        if self.what == "z":
+            return f"z noise x{self.scale:g}"
+        r, c = divmod(self.position, width)
+        return f"{self.what} r{r + 1}c{c + 1}\u2192{self.token}"
+
+
+@dataclass
+class TraceData:
+    """See the module docstring. `expected` is how many states the running job will have produced."""
+
+    trace: Trace
+    title: str
+    records: list[StateRecord] = field(default_factory=list)
+    halting: list[HaltRecord] = field(default_factory=list)
+    snapshots: dict[int, Any] = field(default_factory=dict)  # supervision step -> Tracer copy
+    expected: int = 0
+    branch_step: int | None = None  # the supervision step this branch left its parent at
+    interventions: list[Intervention] = field(default_factory=list)
+    inputs: np.ndarray | None = None  # the input the model saw when an intervention edited it
+    path: str = ""  # the file it was read from or saved to
+    _arrays: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    _built: int = -1
+
+    @classmethod
+    def from_trace(cls, trace: Trace, title: str, path: str = "") -> TraceData:
+        data = cls(trace, title, list(trace.states), list(trace.halting), path=path)
+        data.expected = len(data.records)
+        return data
+
+    # ---- growth -----------------------------------------------------------------------------------
+    def add(self, item: StateRecord | HaltRecord) -> None:
+        if isinstance(item, HaltRecord):
+            self.halting.append(item)
+        else:
+            self.records.append(item)
+
+    def finish(self, trace: Trace) -> None:
+        """The job's final Trace (projection fitted): its records replace the streamed ones."""
+        self.trace = trace
+        self.records = list(trace.states)
+        self.halting = list(trace.halting)
+        self.expected = len(self.records)
+        self._built = -1
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    # ---- shape and puzzle -------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, int]:
+        return canvas_shape(int(self.trace.model_config["seq_len"]))
+
+    @property
+    def family(self) -> str:
+        return self.trace.family
+
+    def input_tokens(self) -> np.ndarray:
+        return np.asarray(self.trace.inputs if self.inputs is None else self.inputs).reshape(-1)
+
+    def label_tokens(self) -> np.ndarray | None:
+        return None if self.trace.labels is None else np.asarray(self.trace.labels).reshape(-1)
+
+    # ---- arrays over the states -------------------------------------------------------------------
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Per-state columns: sup_step, cycle, is_y, changed, delta, accuracy, last_y, last_z."""
+        n = len(self.records)
+        if self._built != n:
+            rs = self.records
+            is_y = np.array([r.kind == "y" for r in rs], dtype=bool)
+            idx = np.arange(n)
+            last_y = np.maximum.accumulate(np.where(is_y, idx, -1)) if n else idx
+            last_z = np.maximum.accumulate(np.where(~is_y, idx, -1)) if n else idx
+            self._arrays = {
+                "sup_step": np.array([r.sup_step for r in rs], dtype=np.int64),
+                "cycle": np.array([r.cycle for r in rs], dtype=np.int64),
+                "is_y": is_y,
+                "changed": np.array([r.changed for r in rs], dtype=np.float64),
+                "delta": np.array([r.delta for r in rs], dtype=np.float64),
+                "accuracy": np.array([r.cell_accuracy for r in rs], dtype=np.float64),
+                "last_y": last_y, "last_z": last_z,
+            }
+            self._built = n
+        return self._arrays
+
+    def latest(self, kind: str, index: int) -> int | None:
+        """The latest state of `kind` ("y" or "z") at or before `index`, or None."""
+        if not 0 <= index < len(self.records):
+            return None
+        i = int(self.arrays()["last_y" if kind == "y" else "last_z"][index])
+        return i if i >= 0 else None
+
+    def previous_same(self, index: int) -> int | None:
+        """The state of the same kind before `index` (what 'changed' compares against)."""
+        kind = self.records[index].kind
+        return self.latest(kind, index - 1) if index > 0 else None
+
+    def cell_range(self, name: str, kind: str) -> tuple[float, float]:
+        """The smallest and largest value of a per-cell map ("cell_norm", "cell_delta") over the states of
+        `kind` ("y" or "z"): one colour scale for all of them (y and z live at different scales)."""
+        values = [getattr(r, name) for r in self.records if r.kind == kind and getattr(r, name) is not None]
+        if not values:
+            return 0.0, 1.0
+        stacked = np.stack(values).astype(np.float32)
+        return float(stacked.min()), float(stacked.max())
+
+    def halt_step(self) -> int | None:
+        """The first supervision step after which the model would halt (sigmoid(q_halt) > 0.5)."""
+        return next((h.sup_step for h in self.halting if h.q_halt > 0), None)
+
+    def series(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """The plots' series, x = state index."""
+        a = self.arrays()
+        idx = np.arange(len(self.records))
+        y, z = a["is_y"], ~a["is_y"]
+        nan = np.full(len(idx), np.nan)
+        halts = [h for h in self.halting if h.state_index >= 0]
+        return {
+            "p_halt": (np.array([h.state_index for h in halts], dtype=float), np.array([h.p_halt for h in halts])),
+            "changed_y": (idx[y], a["changed"][y]), "changed_z": (idx[z], a["changed"][z]),
+            "dy": (idx[y], a["delta"][y]), "dz": (idx[z], a["delta"][z]),
+            "accuracy": (idx[y], np.where(np.isnan(a["accuracy"][y]), nan[y], a["accuracy"][y])),
+        }
+
+    def scalar_rows(self) -> list[dict[str, object]]:
+        """One row per state for the CSV export (with the step's q_halt on its last state)."""
+        halts = {h.state_index: h for h in self.halting}
+        rows = []
+        for r in self.records:
+            h = halts.get(r.index)
+            rows.append({
+                "index": r.index, "name": r.name, "sup_step": r.sup_step, "cycle": r.cycle, "inner": r.inner,
+                "kind": r.kind, "changed": r.changed, "norm": r.norm, "delta": r.delta,
+                "cell_accuracy": r.cell_accuracy, "exact": int(r.exact),
+                "q_halt": "" if h is None else h.q_halt, "p_halt": "" if h is None else h.p_halt,
+                "q_continue": "" if h is None else h.q_continue,
+            })
+        return rows

@@ -1,0 +1,95 @@
+"""What the Inspect area exports: the trace (HDF5, the engine's trace file, written in a job), the views
+as shown (PNG, or SVG drawn by the same painters), the recursion as an animated GIF (frames of the strip
+as the app draws it, saved with Pillow: Qt cannot write GIF), and the per-state scalars as CSV.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import replace
+from pathlib import Path
+
+from PySide6.QtCore import QPoint
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QWidget
+
+from trm_engine.trace.tracer import Trace
+
+from ...export import write_svg
+from .data import TraceData
+
+EXPORTS = {  # kind: (dialog title, filter, suffix)
+    "trace": ("Export trace", "Trace files (*.trace.h5)", ".trace.h5"),
+    "picture": ("Export view", "PNG image (*.png);;SVG vector image (*.svg)", ".png"),
+    "gif": ("Export recursion as GIF", "Animated GIF (*.gif)", ".gif"),
+    "csv": ("Export per-state scalars", "CSV table (*.csv)", ".csv"),
+}
+
+
+def with_suffix(path: Path, suffix: str) -> Path:
+    """`path` ending in `suffix` (.trace.h5 counts as one suffix); a .svg stays .svg for pictures."""
+    name = Path(path).name
+    if suffix == ".png" and name.lower().endswith((".png", ".svg")):
+        return Path(path)
+    return Path(path) if name.lower().endswith(suffix) else Path(path).with_name(name + suffix)
+
+
+def trace_of(data: TraceData) -> Trace:
+    """The trace as recorded so far, as one engine Trace (for writing)."""
+    meta = dict(data.trace.meta)
+    if data.interventions:
+        meta["interventions"] = [vars(iv) for iv in data.interventions]
+    return replace(data.trace, states=list(data.records), halting=list(data.halting), meta=meta,
+                   inputs=data.input_tokens().astype(data.trace.inputs.dtype))
+
+
+def write_trace_file(path: Path, trace: Trace, checkpoint: Path | None, step: int) -> Path:
+    """Write the trace file (runs in a job: hashing the checkpoint and compressing take a moment)."""
+    from trm_engine.model.checkpoint import file_sha256
+    from trm_engine.trace.trace_file import write_trace
+
+    info = {}
+    if checkpoint is not None and Path(checkpoint).is_file():
+        info = {"path": str(checkpoint), "sha256": file_sha256(checkpoint), "step": int(step)}
+    write_trace(path, trace, info)
+    return Path(path)
+
+
+def export_picture(widget: QWidget, path: Path) -> None:
+    """The widget as it is on screen: PNG at the screen's resolution, or SVG (vector cells and text)."""
+    path = Path(path)
+    size = widget.size()
+    if path.suffix.lower() == ".svg":
+        write_svg(path, size, lambda painter: widget.render(painter, QPoint()),
+                  description="Exported from TRM Lab's Inspect area")
+    elif not widget.grab().save(str(path), "PNG"):
+        raise OSError(f"could not write {path}")
+
+
+def qimage_to_pil(image: QImage):
+    from PIL import Image
+
+    image = image.convertToFormat(QImage.Format.Format_RGBA8888)
+    data = bytes(image.constBits())[: image.sizeInBytes()]
+    return Image.frombuffer("RGBA", (image.width(), image.height()), data, "raw", "RGBA",
+                            image.bytesPerLine(), 1).convert("RGB")
+
+
+def export_gif(frames: list[QImage], path: Path, frame_ms: int) -> int:
+    """Save frames (QImages of the views) as an animated GIF that loops; returns the frame count."""
+    if not frames:
+        raise ValueError("no states to animate")
+    pictures = [qimage_to_pil(f) for f in frames]
+    pictures[0].save(path, save_all=True, append_images=pictures[1:], duration=max(20, frame_ms), loop=0)
+    return len(pictures)
+
+
+def export_csv(data: TraceData, path: Path) -> int:
+    """One row per state: index, name, step, cycle, inner, kind, changed, norm, delta, accuracy,
+    exact, and the step's q_halt / p_halt / q_continue on its last state; returns the row count."""
+    rows = data.scalar_rows()
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]) if rows else ["index"])
+        writer.writeheader()
+        writer.writerows(rows)
+    return len(rows)

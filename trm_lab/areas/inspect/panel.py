@@ -1,0 +1,416 @@
+"""The Inspect area: step through every update of a trained model's recursion on a puzzle.
+
+Pick a model (a demo, a run's checkpoint, a file) and a puzzle; Run streams the states in. The trace's
+strip shows the input, y and z decoded, z projected, the norm map over a timeline; the plots below
+follow the cursor. Intervene (edit an input or y cell, add noise to z) and Branch: the branch runs from
+the end of the step under the cursor and shows beside the original. Export the trace (HDF5), the view
+(PNG / SVG), a GIF, the scalars (CSV). Opens *.trace.h5 / *.pt files and runs' probe traces. The parts
+live in inspect_*.py.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QSplitter, QStackedWidget, QVBoxLayout, QWidget
+
+from trm_engine.trace.render import canvas_shape
+
+from ... import dialogs, settings
+from ...panel import FileKind, Panel, PanelSpec
+from ...theme import PLOT_COLORS
+from ...widgets.grid_editor import GridEdit
+from ...widgets.trace_plots import TracePlots
+from .data import TraceData
+from .intervene import InterveneBar
+from .look import FamilyLook, family_look
+from .models import ModelChoice, list_demo_models, run_models
+from .probes import ProbeBar
+from .session import InspectSession, PuzzleSource
+from .setup import FILE_ITEM, SetupBar, StartPage
+from .views import PlaybackBar, TraceStrip
+
+TRACE_PATTERNS, CHECKPOINT_PATTERNS = ("*.trace.h5",), ("*.pt",)
+# While a run streams in, states are drawn at most every REDRAW_MS and finished steps at most every STEP_MS
+# (the first at once). Drawing is Python work that holds the GIL, which the recursion's many small torch
+# operations need between them: at 10 redraws a second a run took twice as long on a busy 2-core CPU.
+REDRAW_MS, STEP_MS = 500, 100
+
+
+class InspectPanel(Panel):
+    """See the module docstring."""
+
+    trace_shown = Signal(object)  # TraceData now in the main strip
+    step_shown = Signal(int)  # a supervision step finished and is drawn (the benchmark's mark)
+
+    def __init__(self, context, parent=None):
+        super().__init__(context, parent)
+        from .actions import InspectActions  # menus, exports and file dialogs
+        self.session = InspectSession(context, self)
+        self.traces: list[TraceData] = []  # [0] the run (or file); then its branches
+        self.beside = -1  # index in self.traces of the trace in the second strip
+        self.look: FamilyLook | None = None
+        self.source: PuzzleSource | None = None
+        self.drawing = False  # the main strip shows a puzzle not run yet, editable in the input view
+        self.active: TraceStrip | None = None
+        self._run_when_loaded = self._welcome = False
+        self._drawn_at, self._shown_step = 0.0, 0  # the last redraw: when, and the last step it showed
+        self._look_shape: tuple[int, int] | None = None
+
+        self.start_page = StartPage()
+        self.setup = SetupBar()
+        self.probe_bar = ProbeBar()
+        self.probe_bar.hide()
+        self.strip, self.branch_strip = TraceStrip("trace"), TraceStrip("branch")
+        self.strip.setObjectName("trace_strip")
+        self.branch_strip.setObjectName("branch_strip")
+        self.branch_strip.hide()
+        self.playback = PlaybackBar()
+        self.plots = TracePlots()
+        self.intervene = InterveneBar()
+        self.strips = _splitter("strips", self.strip, self.branch_strip)
+        self.splitter = _splitter("inspect_splitter", self.strips, _column((self.playback, 0), (self.plots, 1)))
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setSizes([560, 230])
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.start_page)
+        self.pages.addWidget(_column((self.setup, 0), (self.probe_bar, 0), (self.splitter, 1), (self.intervene, 0)))
+        QVBoxLayout(self).addWidget(self.pages)
+        self.layout().setContentsMargins(0, 0, 0, 0)
+        self.setAcceptDrops(True)
+
+        self.play_timer = QTimer(self)
+        self.play_timer.timeout.connect(self._on_play_timer_timeout)
+        self.redraw_timer = QTimer(self)
+        self.redraw_timer.setSingleShot(True)
+        self.redraw_timer.timeout.connect(self.redraw)
+        self.actions_ = InspectActions(self)
+        self._connect()
+        self.refresh_models()
+        self._on_theme_changed(context.theme.scheme)
+
+    def _connect(self) -> None:
+        s = self.session
+        s.model_loaded.connect(self._on_session_model_loaded)
+        s.model_failed.connect(lambda text: dialogs.show_error(self, "Cannot load the model", text))
+        s.trace_started.connect(self._on_session_trace_started)
+        s.states_arrived.connect(lambda _data: self.redraw_timer.isActive() or self.redraw_timer.start(REDRAW_MS))
+        s.step_finished.connect(self._on_session_step_finished)
+        s.trace_finished.connect(self._on_session_trace_ended)
+        s.trace_stopped.connect(self._on_session_trace_ended)
+        s.trace_failed.connect(self._on_session_trace_ended)
+        s.trace_read.connect(self._on_session_trace_read)
+        s.read_failed.connect(lambda path, text: dialogs.show_error(self, "Cannot open trace", text))
+        self.start_page.demo_picked.connect(self.inspect_demo)
+        self.setup.model_picked.connect(self._on_setup_model_picked)
+        self.setup.puzzle_picked.connect(self.actions_.pick_puzzle)
+        self.setup.run_clicked.connect(self.run)
+        self.setup.stop_clicked.connect(self.session.stop)
+        for strip in (self.strip, self.branch_strip):
+            strip.current_changed.connect(lambda i, s=strip: self._on_strip_current_changed(s, i))
+            strip.cell_clicked.connect(lambda view, r, c, s=strip: self._on_strip_cell_clicked(s, view, r, c))
+        self.strip.input_view.cells_edited.connect(self._on_input_view_cells_edited)
+        self.plots.position_clicked.connect(lambda i: (self.active or self.strip).set_current(i))
+        self.playback.play_toggled.connect(self.set_playing)
+        self.playback.fps_changed.connect(lambda fps: self.play_timer.setInterval(int(1000 / fps)))
+        self.playback.branch_picked.connect(self.show_beside)
+        self.intervene.value_picked.connect(self._on_intervene_value_picked)
+        self.intervene.branch_clicked.connect(self.actions_.branch)
+        self.probe_bar.trace_picked.connect(self.session.read)
+        self.probe_bar.closed.connect(self.probe_bar.hide)
+        self.context.theme.theme_changed.connect(self._on_theme_changed)
+
+    # ---- models -----------------------------------------------------------------------------------
+    def refresh_models(self) -> None:
+        demos = list_demo_models()
+        self.start_page.set_demos(demos)
+        self.setup.set_models(demos + run_models(settings.locations().runs), self.session.choice)
+
+    def inspect_demo(self, choice: ModelChoice) -> None:
+        """Load a demo model and run it on its first example puzzle: a new user's first minute."""
+        self._run_when_loaded = True
+        self.load_model(choice)
+
+    def load_model(self, choice: ModelChoice) -> None:
+        self.pages.setCurrentIndex(1)
+        self.setup.select_model(choice)
+        self.setup.model_info.setText(f"loading {choice.title}\u2026")
+        self.session.load(choice)
+
+    def _on_setup_model_picked(self, data) -> None:
+        if data == FILE_ITEM:
+            self.actions_.open_checkpoint()
+        else:
+            self.load_model(data)
+
+    def _on_session_model_loaded(self, choice: ModelChoice) -> None:
+        from .puzzles import puzzle_items
+        cfg = self.session.model.cfg
+        self.look = family_look(self.session.family, cfg.vocab_size, canvas_shape(cfg.seq_len))
+        self.intervene.set_values(self.look.palette, self.look.user_values)
+        self.setup.steps.setValue(cfg.halt_max_steps)
+        self.intervene.steps.setValue(cfg.halt_max_steps)
+        self.setup.show_model(choice, self.session.family, self.session.model)
+        self.setup.set_puzzles(puzzle_items(self.session.family, cfg))
+        if self.setup.puzzle_box.currentData() is not None:
+            self.actions_.pick_puzzle(self.setup.puzzle_box.currentData())
+        if self._run_when_loaded and self.source is not None:
+            self._run_when_loaded = False
+            self.run()
+
+    # ---- puzzles ----------------------------------------------------------------------------------
+    def set_source(self, source: PuzzleSource, draw: bool | None = None) -> None:
+        """Show `source` as the puzzle to run (editable in the input view for Sudoku and mazes)."""
+        from trm_engine.trace.tracer import Trace
+        model = self.session.model
+        tokens = source.tokens(self.session.family, model.cfg)
+        self.source = source
+        self.session.prepare(source)
+        preview = TraceData(Trace(self.session.family, {}, tokens.astype("uint8"), None, dict(vars(model.cfg)),
+                                  "inner"), f"{source.name} (not run yet)")
+        self.drawing = self.session.family != "arc" if draw is None else draw
+        self._show_main(preview)
+        self.strip.input_view.editable = self.drawing
+        self.strip.input_view.digit_keys = self.look.digit_keys
+        self.strip.input_view.set_tool("select" if self.look.digit_keys == "enter" else "paint")
+
+    def _on_input_view_cells_edited(self, edit: GridEdit) -> None:
+        if not self.drawing or self.look is None or not self.traces:
+            return
+        data = self.traces[0]
+        tokens = data.input_tokens().copy()
+        width = data.shape[1]
+        for r, c, v in zip(edit.rows, edit.cols, edit.values):
+            tokens[r * width + c] = self.look.token(v)
+        data.inputs = tokens
+        grid = self.look.values(tokens, data.shape)
+        self.source = PuzzleSource("drawn" if self.source is None else self.source.name, grid=grid)
+        self.strip.show_state(self.strip.current)
+
+    # ---- running ----------------------------------------------------------------------------------
+    def run(self) -> None:
+        if self.session.model is None:
+            dialogs.show_info(self, "No model", "Choose a model first (a demo model, a run or a checkpoint file).")
+            return
+        if self.source is None or self.session.busy:
+            return
+        title = f"{self.session.choice.title if self.session.choice else 'model'} on {self.source.name}"
+        self.session.run(self.source, self.setup.steps.value(), self.setup.level.currentData(), title)
+
+    def _on_session_trace_started(self, data: TraceData) -> None:
+        self.setup.set_running(True)
+        self.intervene.setEnabled(False)
+        if data.branch_step is None:
+            self.drawing = False
+            self.strip.input_view.editable = False
+            self._show_main(data)
+        else:
+            self.traces.append(data)
+            self.show_beside(len(self.traces) - 1)
+
+    def _on_session_step_finished(self, data: TraceData) -> None:
+        # The first finished step is drawn at once, however soon after the start it comes.
+        if self._shown_step == 0 or time.monotonic() - self._drawn_at >= STEP_MS / 1000:
+            self.redraw()
+        elif self.redraw_timer.remainingTime() > STEP_MS or not self.redraw_timer.isActive():
+            self.redraw_timer.start(STEP_MS)
+
+    def _on_session_trace_ended(self, data: TraceData | str) -> None:
+        self.setup.set_running(False)
+        self.intervene.setEnabled(True)
+        if isinstance(data, str):  # the run failed
+            return dialogs.show_error(self, "The run failed", data)
+        self.redraw()
+        self.status_posted.emit(f"{data.title}: {len(data)} states over {len(data.halting)} supervision steps")
+
+    def redraw(self) -> None:
+        """Draw what has streamed in: timelines, views and plots of both strips."""
+        self.redraw_timer.stop()
+        self._drawn_at = time.monotonic()
+        for slot, strip in enumerate((self.strip, self.branch_strip)):
+            if strip.data is not None and strip.isVisibleTo(self):
+                strip.refresh()
+                self.plots.set_series(slot, strip.data.series())
+        self.plots.set_x_range(max([len(t) for t in self.traces] + [t.expected for t in self.traces] + [1]))
+        step = self.traces[-1].halting[-1].sup_step if self.traces and self.traces[-1].halting else 0
+        if step > self._shown_step:
+            self._shown_step = step
+            self.step_shown.emit(step)
+
+    # ---- showing traces ---------------------------------------------------------------------------
+    def _show_main(self, data: TraceData) -> None:
+        self.pages.setCurrentIndex(1)
+        self.traces, self.beside, self._shown_step = [data], -1, 0
+        self.intervene.clear()
+        self.branch_strip.hide()
+        self.branch_strip.set_data(None, None)
+        self.plots.clear_slot(1)
+        self.playback.set_branches([], -1)
+        if self.look is None or self.look.family != data.family or self._look_shape != data.shape:
+            self.look = family_look(data.family, int(data.trace.model_config["vocab_size"]), data.shape)
+            self.intervene.set_values(self.look.palette, self.look.user_values)
+        self._look_shape = data.shape
+        self.strip.set_data(data, self.look)
+        self.active = self.strip
+        self.redraw()
+        self.trace_shown.emit(data)
+
+    def show_beside(self, index: int) -> None:
+        """Show trace `index` (a branch) in the second strip; -1 hides it."""
+        self.beside = index
+        titles = [(i, t.title) for i, t in enumerate(self.traces) if i > 0]
+        self.playback.set_branches(titles, index)
+        if not 0 < index < len(self.traces):
+            self.branch_strip.hide()
+            self.plots.clear_slot(1)
+            return
+        self.branch_strip.set_data(self.traces[index], self.look)
+        if self.branch_strip.isHidden():
+            self.branch_strip.show()
+            self.strips.setSizes([1000, 1000])  # side by side at the same size
+        self.redraw()
+
+    def _on_session_trace_read(self, data: TraceData) -> None:
+        keep = self.strip.current if self.probe_bar.isVisible() and self.traces else None
+        self._show_main(data)
+        self.drawing = False
+        self.strip.input_view.editable = False
+        if keep is not None:
+            self.strip.set_current(keep)  # stepping through checkpoints: stay at the same state
+
+    # ---- cursor, playback -------------------------------------------------------------------------
+    def _on_strip_current_changed(self, strip: TraceStrip, index: int) -> None:
+        self.active = strip
+        slot = 0 if strip is self.strip else 1
+        self.plots.set_cursor(slot, index)
+        other = self.branch_strip if slot == 0 else self.strip
+        if self.playback.link.isChecked() and other.isVisibleTo(self) and other.current != index:
+            other.set_current(index)
+        if strip.data is not None and 0 <= index < len(strip.data):
+            step = strip.data.records[index].sup_step
+            self.intervene.set_step(step)
+            total = strip.data.halting[-1].sup_step if strip.data.halting else 0
+            self.intervene.steps.setValue(max(1, total - step) if total > step else self.setup.steps.value())
+
+    def set_playing(self, on: bool) -> None:
+        if self.playback.play_button.isChecked() != on:
+            self.playback.play_button.setChecked(on)  # comes back here through play_toggled
+            return
+        if on:
+            self.play_timer.start(int(1000 / self.playback.fps.value()))
+            (self.active or self.strip).timeline.setFocus()
+        else:
+            self.play_timer.stop()
+
+    def _on_play_timer_timeout(self) -> None:
+        strip = self.active or self.strip
+        count = strip.timeline.count()
+        if count == 0:
+            return self.set_playing(False)
+        if strip.current >= count - 1:
+            if self.playback.loop.isChecked():
+                strip.set_current(0)
+            elif not self.session.busy:
+                self.set_playing(False)
+            return
+        strip.set_current(strip.current + 1)
+
+    # ---- interventions ----------------------------------------------------------------------------
+    def _on_strip_cell_clicked(self, strip: TraceStrip, view: str, row: int, col: int) -> None:
+        self.active = strip
+        if not (self.drawing and strip is self.strip) and strip.data is not None:
+            self.intervene.set_cell(view, row, col, strip.data.shape[1])
+
+    def cursor_step(self) -> int:
+        strip = self.active or self.strip
+        if strip.data is None or not 0 <= strip.current < len(strip.data):
+            return 0
+        return strip.data.records[strip.current].sup_step
+
+    def _on_intervene_value_picked(self, value: int) -> None:
+        if self.drawing:
+            view = self.strip.input_view
+            view.enter_value(value) if self.look.digit_keys == "enter" else view.pick_value(value)
+        elif self.look is not None and not self.intervene.add_edit(self.look.token(value)):
+            self.status_posted.emit("Click a cell of the input or of y first")
+
+    # ---- Panel interface --------------------------------------------------------------------------
+    def open_path(self, path: Path, kind: str) -> bool:
+        if kind == "checkpoint":
+            self.load_model(ModelChoice(Path(path).name, Path(path), "file"))
+            return True
+        self.pages.setCurrentIndex(1)
+        self.probe_bar.hide()
+        self.session.read(Path(path))
+        return True
+
+    def menu_actions(self) -> dict[str, list[QAction | None]]:
+        return self.actions_.menu
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if any(self._droppable(u.toLocalFile()) for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if self._droppable(u.toLocalFile())]
+        for path in paths:
+            self.context.open_path(path)
+        event.acceptProposedAction()
+
+    @staticmethod
+    def _droppable(name: str) -> bool:
+        return bool(name) and name.lower().endswith((".trace.h5", ".pt"))
+
+    def save_state(self, store: QSettings) -> None:
+        store.setValue("splitter", self.splitter.saveState())
+        store.setValue("fps", self.playback.fps.value())
+        store.setValue("level", self.setup.level.currentIndex())
+
+    def restore_state(self, store: QSettings) -> None:
+        if not store.value("welcomed", False, type=bool):
+            # A new user's first start: open on this area, whose first offer is "Inspect a demo model"
+            # (after the window's own restore, which would otherwise pick the first area).
+            store.setValue("welcomed", True)
+            self._welcome = True  # unless something else picks an area first
+            getattr(self.window(), "area_changed", self.status_posted).connect(self._on_window_area_changed)
+            QTimer.singleShot(0, self._on_first_start_timer_timeout)
+        self.splitter.restoreState(store.value("splitter", QByteArray()))  # an empty state changes nothing
+        self.playback.fps.setValue(int(store.value("fps", 8)))
+        self.setup.level.setCurrentIndex(int(store.value("level", 0)))
+
+    def _on_window_area_changed(self, _key: str) -> None:
+        self._welcome = False
+
+    def _on_first_start_timer_timeout(self) -> None:
+        if self._welcome and hasattr(self.window(), "show_area"):
+            self.window().show_area("inspect")
+
+    def _on_theme_changed(self, scheme: str) -> None:
+        self.plots.set_scheme(PLOT_COLORS.get(scheme, PLOT_COLORS["light"]))
+
+
+def _splitter(name: str, *widgets: QWidget) -> QSplitter:
+    splitter = QSplitter(Qt.Orientation.Vertical)
+    splitter.setObjectName(name)
+    for widget in widgets:
+        splitter.addWidget(widget)
+    return splitter
+
+
+def _column(*items: tuple[QWidget, int]) -> QWidget:
+    column = QWidget()
+    layout = QVBoxLayout(column)
+    layout.setContentsMargins(0, 0, 0, 0)
+    for widget, stretch in items:
+        layout.addWidget(widget, stretch)
+    return column
+
+
+PANEL = PanelSpec(
+    key="inspect", title="Inspect", order=30, create=InspectPanel, icon="inspect",
+    file_kinds=(FileKind("trace", "Traces", TRACE_PATTERNS, "inspect"),
+                FileKind("checkpoint", "Checkpoints", CHECKPOINT_PATTERNS, "inspect")),
+)

@@ -1,0 +1,217 @@
+"""RunList: every run directory under the runs folder (and any attached from elsewhere) with its state,
+step, best evaluation, device and start time. The check box of a row overlays that run on the plots
+(compare); the selected row is the run the header and the controls act on. Rename, delete (asking
+first) and open-folder act on the selected run.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QColor, QDesktopServices, QIcon, QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QToolButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from trm_engine.errors import RunError
+from trm_engine.train.run_dir import RunDirectory, list_runs, read_json, write_json_atomic
+
+from ... import settings
+
+COLUMNS = ("Run", "State", "Step", "Best eval", "Device", "Started")
+PATH_ROLE = Qt.ItemDataRole.UserRole
+STATE_COLORS = {"running": "#2E9B4E", "paused": "#C98A00", "failed": "#D13B3B", "crashed": "#D13B3B"}
+
+
+def runs_root() -> Path:
+    """The runs folder: the Preferences' choice, else the engine's default (TRM_LAB_RUNS or the
+    platform's data folder, the same place `trm train` writes to)."""
+    if settings.value("paths/runs", "", str) or not os.environ.get("TRM_LAB_RUNS"):
+        return settings.locations().runs
+    return Path(os.environ["TRM_LAB_RUNS"])
+
+
+def new_run_dir(name: str, root: Path | None = None) -> Path:
+    """A fresh folder name under the runs root: date-time and a slug of the name."""
+    root = root or runs_root()
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-") or "run"
+    base = root / f"{time.strftime('%Y%m%d-%H%M%S')}-{slug}"
+    path, n = base, 2
+    while path.exists():
+        path, n = base.with_name(f"{base.name}-{n}"), n + 1
+    return path
+
+
+def is_run_path(path: Path) -> bool:
+    path = Path(path)
+    return path.is_dir() and ((path / "status.json").exists() or (path / "config.json").exists())
+
+
+def scan_runs(root: Path, extra: list[Path]) -> list[dict]:
+    """Summaries of every run under `root` and of the `extra` folders (runs in a worker thread)."""
+    rows, seen = [], set()
+    for run in list_runs(root) + [RunDirectory(p) for p in extra]:
+        if run.path in seen or not is_run_path(run.path):
+            continue
+        seen.add(run.path)
+        try:
+            rows.append(run.summary())
+        except RunError as exc:
+            rows.append({"id": run.run_id, "path": str(run.path), "state": "unknown", "message": str(exc)})
+    return rows
+
+
+def rename_run(path: Path, name: str) -> None:
+    """Set the name a run is listed under (status.json and config.json, as the engine writes it)."""
+    run = RunDirectory(Path(path))
+    body = read_json(run.config_path)
+    if "config" in body:
+        body["config"]["name"] = name
+        write_json_atomic(run.config_path, body)
+    status = run.status()
+    if status:
+        write_json_atomic(run.status_path, {**status, "name": name})
+
+
+def delete_run(path: Path) -> None:
+    path = Path(path)
+    if not is_run_path(path):
+        raise RunError(f"{path}: not a run directory; nothing deleted")
+    shutil.rmtree(path)
+
+
+def swatch(color: QColor | None) -> QIcon:
+    pixmap = QPixmap(12, 12)
+    pixmap.fill(color or Qt.GlobalColor.transparent)
+    return QIcon(pixmap)
+
+
+class RunList(QWidget):
+    run_selected = Signal(object)  # Path, or None
+    run_checked = Signal(object, bool)  # Path, shown on the plots
+    rename_clicked = Signal(object)
+    delete_clicked = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.tree = QTreeWidget()
+        self.tree.setObjectName("run_list")
+        self.tree.setHeaderLabels(list(COLUMNS))
+        self.tree.setRootIsDecorated(False)
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.tree.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.tree.header().setStretchLastSection(True)
+        self.items: dict[Path, QTreeWidgetItem] = {}
+        self._checked: dict[Path, bool] = {}  # itemChanged fires for any change: emit real check changes only
+        self.tree.currentItemChanged.connect(self._on_tree_current_item_changed)
+        self.tree.itemChanged.connect(self._on_tree_item_changed)
+        buttons = QHBoxLayout()
+        self.buttons = {}
+        for key, text, tip in (("rename", "Rename\u2026", "Rename the selected run"),
+                               ("delete", "Delete\u2026", "Delete the selected run's folder (asks first)"),
+                               ("folder", "Open Folder", "Show the run's folder in the file manager")):
+            button = QToolButton()
+            button.setText(text)
+            button.setToolTip(tip)
+            button.clicked.connect(lambda _=False, k=key: self._on_button_clicked(k))
+            buttons.addWidget(button)
+            self.buttons[key] = button
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.tree, 1)
+        layout.addLayout(buttons)
+        self._update_buttons()
+
+    def current_path(self) -> Path | None:
+        item = self.tree.currentItem()
+        return Path(item.data(0, PATH_ROLE)) if item is not None else None
+
+    def checked_paths(self) -> list[Path]:
+        return [p for p, item in self.items.items() if item.checkState(0) == Qt.CheckState.Checked]
+
+    def set_rows(self, rows: list[dict]) -> None:
+        """Show these run summaries, keeping check marks and the selection; rows that vanished go."""
+        self.tree.blockSignals(True)
+        wanted = {Path(r["path"]) for r in rows}
+        for path in [p for p in self.items if p not in wanted]:
+            self.tree.takeTopLevelItem(self.tree.indexOfTopLevelItem(self.items.pop(path)))
+        for row in rows:
+            path = Path(row["path"])
+            item = self.items.get(path)
+            if item is None:
+                item = self.items[path] = QTreeWidgetItem(self.tree)
+                item.setData(0, PATH_ROLE, str(path))
+                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+                item.setCheckState(0, Qt.CheckState.Unchecked)
+            self._fill(item, row)
+        self.tree.blockSignals(False)
+        self._update_buttons()
+
+    def _fill(self, item: QTreeWidgetItem, row: dict) -> None:
+        best = row.get("best_eval")
+        started = row.get("started")
+        state = row.get("state", "")
+        texts = (row.get("name") or row["id"], state,
+                 f"{row.get('step', 0):,} / {row.get('total_steps', 0):,}",
+                 f"{best:.1%}" if isinstance(best, (int, float)) else "-", row.get("device", ""),
+                 time.strftime("%Y-%m-%d %H:%M", time.localtime(started)) if started else "-")
+        for col, text in enumerate(texts):
+            item.setText(col, text)
+        item.setToolTip(0, f"{row['path']}\n{row.get('message', '')}".strip())
+        item.setForeground(1, QColor(STATE_COLORS[state]) if state in STATE_COLORS else item.foreground(2))
+
+    def set_color(self, path: Path, color: QColor | None) -> None:
+        item = self.items.get(Path(path))
+        if item is not None:
+            self.tree.blockSignals(True)  # an icon is not a check-state change
+            item.setIcon(0, swatch(color))
+            self.tree.blockSignals(False)
+
+    def set_checked(self, path: Path, on: bool) -> None:
+        item = self.items.get(Path(path))
+        if item is not None and (item.checkState(0) == Qt.CheckState.Checked) != on:
+            item.setCheckState(0, Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
+
+    def select(self, path: Path) -> None:
+        item = self.items.get(Path(path))
+        if item is not None:
+            self.tree.setCurrentItem(item)
+
+    def _on_tree_current_item_changed(self, current, _previous) -> None:
+        self._update_buttons()
+        self.run_selected.emit(Path(current.data(0, PATH_ROLE)) if current is not None else None)
+
+    def _on_tree_item_changed(self, item: QTreeWidgetItem, column: int) -> None:
+        path = Path(item.data(0, PATH_ROLE))
+        checked = item.checkState(0) == Qt.CheckState.Checked
+        if column == 0 and self._checked.get(path, False) != checked:
+            self._checked[path] = checked
+            self.run_checked.emit(path, checked)
+
+    def _on_button_clicked(self, key: str) -> None:
+        path = self.current_path()
+        if path is None:
+            return
+        if key == "rename":
+            self.rename_clicked.emit(path)
+        elif key == "delete":
+            self.delete_clicked.emit(path)
+        else:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+
+    def _update_buttons(self) -> None:
+        for button in self.buttons.values():
+            button.setEnabled(self.tree.currentItem() is not None)

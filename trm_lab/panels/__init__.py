@@ -1,1 +1,0 @@
-"""Feature screens of the main window: puzzles, training monitor, recursion inspector, experiments."""
