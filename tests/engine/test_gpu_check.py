@@ -1,0 +1,77 @@
+"""`trm bench gpu` / scripts/gpu_check.sh: without CUDA it skips with one line; the `--device cpu --tiny`
+dry run goes through every stage of the real check (datasets, bench, training of every paper preset,
+ARC voting, a trace) and writes the one JSON report; the time budget skips what would start too late."""
+
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from trm_engine.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def quick_matmul(monkeypatch):
+    """The dry run checks the logic, not the figures: a small matmul keeps the CPU bench to a second."""
+    import trm_engine.model.bench as bench
+
+    def small_rate(dtype, device, repeats=3):
+        a = torch.randn(128, 128, dtype=dtype)
+        t0 = time.perf_counter()
+        a @ a
+        return 2 * 128**3 / max(time.perf_counter() - t0, 1e-9)
+
+    monkeypatch.setattr(bench, "matmul_rate", small_rate)
+
+
+def test_without_cuda_it_skips_with_one_line(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert main(["bench", "gpu", "--out", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 1 and out[0].startswith("gpu check skipped: no CUDA device")
+    assert not (tmp_path / "out").exists()
+    assert main(["bench", "gpu", "--device", "cpu", "--out", str(tmp_path / "out")]) == 2  # cpu: --tiny only
+
+
+def test_the_script_skips_cleanly_without_cuda(tmp_path):
+    env = {**os.environ, "CUDA_VISIBLE_DEVICES": "", "OUT": str(tmp_path / "out")}
+    done = subprocess.run(["bash", str(ROOT / "scripts" / "gpu_check.sh")], capture_output=True, text=True, env=env,
+                          timeout=120)
+    assert done.returncode == 0 and done.stdout.startswith("gpu check skipped") and done.stdout.count("\n") == 1
+
+
+@pytest.mark.slow
+def test_tiny_cpu_dry_run_goes_through_every_stage(quick_matmul, tmp_path, capsys):
+    assert main(["bench", "gpu", "--device", "cpu", "--tiny", "--out", str(tmp_path), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report == json.loads((tmp_path / "gpu_check.json").read_text())
+    stages = report["stages"]
+    assert {k: v["ok"] for k, v in stages.items()} == dict.fromkeys(("datasets", "bench", "train", "vote", "trace"),
+                                                                     True)
+    assert set(stages["bench"]) - {"ok", "seconds"} == {"sudoku-mlp/float32/eager", "sudoku-mlp/bfloat16/eager",
+                                                         "maze-att/float32/eager", "maze-att/bfloat16/eager"}
+    assert stages["bench"]["sudoku-mlp/bfloat16/eager"]["train_step"]["fraction_of_matmul_best"] > 0
+    runs = stages["train"]
+    assert set(runs) - {"ok", "seconds"} == {"sudoku-mlp", "sudoku-att", "maze-att", "arc-att", "hrm-sudoku"}
+    assert all(r["finite"] and len(r["losses"]) == 3 and isinstance(r["loss_fell"], bool)
+               for name, r in runs.items() if isinstance(r, dict) and "losses" in r)
+    assert "augmentations per ARC task" in runs["arc-att"]["warnings"][0]  # the small build is flagged
+    assert set(stages["vote"]["pass_at"]) == {"1", "2", "5", "10", "100", "1000"}
+    assert stages["vote"]["rows_voted"] > 4  # augmented versions voted, not just the 4 test inputs
+    assert Path(stages["trace"]["file"]).is_file() and stages["trace"]["states"] > 0
+    assert report["environment"]["torch"] == torch.__version__ and report["environment"]["device"] == "cpu"
+    assert report["goals"]["training_finite"]["met"]
+    assert report["goals"]["sudoku_mlp_bf16_fraction_of_matmul"]["batch"] == 8
+
+
+def test_the_budget_skips_stages_and_still_writes_the_report(tmp_path, capsys):
+    assert main(["bench", "gpu", "--device", "cpu", "--tiny", "--out", str(tmp_path), "--budget-minutes", "0"]) == 0
+    report = json.loads((tmp_path / "gpu_check.json").read_text())
+    assert all("skipped" in s for s in report["stages"].values())
+    assert not report["goals"]["training_finite"]["met"]
