@@ -98,11 +98,13 @@ class DataConfig:
     augment: bool = True  # augment on the fly (Sudoku shuffles, dihedral, ARC colours + translation)
     sudoku_shuffles: int = 0  # Sudoku: 0 = a fresh random shuffle per draw; N = N fixed shuffles per puzzle + it
     arc_augmentations: int = 0  # ARC: versions per task the recipe was built with (official 1000); 0 = any
+    arc_translation: str = "fresh"  # ARC: "fresh" offsets at every draw, or "fixed" per example and version
     eval_limit: int = 0  # evaluate on at most this many test examples (0 = all)
     eval_augmentations: int = 0  # ARC: versions per test input that vote at evaluation (-1 = every stored one)
     eval_pool_votes: bool = False  # ARC: also report pass@k over the votes of every evaluation so far (official)
 
     def validate(self) -> None:
+        _choice("data.arc_translation", self.arc_translation, ("fresh", "fixed"))
         for name, lowest in (("sudoku_shuffles", 0), ("arc_augmentations", 0),
                              ("eval_augmentations", -1)):
             if getattr(self, name) < lowest:

@@ -85,6 +85,26 @@ def test_fixed_sudoku_shuffles_are_the_official_scheme():
     assert len(labels) > 36  # the default (TRM Lab's option) draws a fresh shuffle every time
 
 
+def test_fixed_arc_translation_belongs_to_the_example_and_version(arc_path):
+    ds = PuzzleDataset.open(arc_path)
+    split = ds["train"]
+
+    def offsets(seed, fixed=True):  # the rows the sampler makes, by (example, version)
+        sampler = TrainSampler(ds, global_batch_size=8, seed=seed, fixed_translation=fixed)
+        seen = {}
+        for _ in range(12):
+            plan = sampler._plan()
+            x, _ = sampler.augmenter.apply(split, plan.examples, plan.draws, plan.slot, plan.offsets)
+            for e, k, row in zip(plan.examples, plan.draws.k[plan.slot], x):
+                seen.setdefault((int(e), int(k)), set()).add(bytes(row))
+        return seen
+
+    a, b = offsets(0), offsets(5)
+    assert all(len(v) == 1 for v in a.values())  # one placement per (example, version), whatever the draw
+    assert all(a[key] == b[key] for key in set(a) & set(b)) and len(set(a) & set(b)) > 10
+    assert any(len(v) > 1 for v in offsets(0, fixed=False).values())  # fresh draws move examples around
+
+
 # --------------------------------------------------------------------------------------- intervals
 
 def test_eval_interval_in_epochs_converts_as_the_official_total_steps(sudoku4_path, tmp_path):

@@ -9,7 +9,8 @@ precomputed builds):
 - "dihedral" (mazes): one of the 8 dihedral transforms; the maze is re-placed at the canvas's top-left.
 - "arc": stored spec k of the task (k uniform over the identity and the task's distinct specs);
   id = base id + k. In the train split every example except one random one per puzzle is also moved to
-  a random offset where its augmented input and output both fit (the official translation).
+  a random offset where its augmented input and output both fit (the official translation), drawn afresh
+  each time, or fixed per (example, version) as the official build stores it (`fixed_translation`).
 
 Every augmentation of a row is a gather plus a token relabelling: out = tmap[ext[idx]], where ext is
 the stored row followed by [PAD, EOS]. The source maps for (shape, transform) are cached, so a batch of
@@ -159,13 +160,23 @@ class Augmenter:
         return Draws("arc", np.asarray(k, np.int64), tmaps, rows[:, 0].astype(np.int64), arcs=_LazyArcs(rows))
 
     def translations(self, rng: np.random.Generator, split: Split, examples: np.ndarray,
-                     slot: np.ndarray, draws: Draws) -> np.ndarray:
+                     slot: np.ndarray, draws: Draws, puzzles: np.ndarray | None = None) -> np.ndarray:
         """(n, 2) random offsets for ARC example rows where the augmented input and output both fit;
-        one random row of each puzzle (slot) stays at (0, 0)."""
+        one random row of each puzzle (slot) stays at (0, 0). With `puzzles` (the stored puzzle of each
+        slot) the offsets are fixed: a function of (dataset seed, example, version k), and the example
+        left in place a function of (puzzle, k), as in a build that stores its translated versions."""
         shapes = split.shapes[examples].astype(np.int64)
         swap = np.isin(draws.dihedral[slot], (1, 3, 6, 7))
         shapes[swap] = shapes[swap][:, [1, 0, 3, 2]]
         room = self.canvas - np.stack([shapes[:, [0, 2]].max(1), shapes[:, [1, 3]].max(1)], axis=1)
+        if puzzles is not None:
+            k = draws.k[slot]
+            offsets = np.floor(keyed_uniforms(self.seed, examples, k, 2) * (room + 1)).astype(np.int64)
+            first = np.asarray(split.puzzle_indices, np.int64)[puzzles[slot]]
+            count = np.asarray(split.puzzle_indices, np.int64)[puzzles[slot] + 1] - first
+            kept = np.floor(keyed_uniforms(self.seed, -1 - puzzles[slot], k, 1)[:, 0] * count).astype(np.int64)
+            offsets[examples - first == kept] = 0
+            return offsets
         offsets = np.floor(rng.random((len(examples), 2)) * (room + 1)).astype(np.int64)
         order = rng.permutation(len(examples))  # a random representative row per puzzle
         _, first = np.unique(slot[order], return_index=True)

@@ -119,7 +119,8 @@ class Trainer:
         self.ema = EMA(self.model, t.ema_rate, warmup=t.ema_warmup) if t.ema else None
         self.sampler = TrainSampler(self.dataset, cfg.data.train_split, t.global_batch_size, t.seed,
                                     self.ctx.rank, self.ctx.world_size, augment=cfg.data.augment,
-                                    sudoku_shuffles=cfg.data.sudoku_shuffles)
+                                    sudoku_shuffles=cfg.data.sudoku_shuffles,
+                                    fixed_translation=cfg.data.arc_translation == "fixed")
         self.eval_every = eval_every_steps(cfg, self.sampler.examples_per_epoch)
         self.warnings = recipe_warnings(cfg, self.dataset)
         self.pooled_votes = None  # ARC votes of every evaluation so far (data.eval_pool_votes)
