@@ -155,6 +155,9 @@ class TrainConfig:
             raise ConfigError(f"train.ema_rate must be in [0, 1), got {self.ema_rate}")
         if self.eval_interval_epochs < 0:
             raise ConfigError(f"train.eval_interval_epochs must be >= 0, got {self.eval_interval_epochs}")
+        if self.eval_interval > 0 and self.eval_interval_epochs > 0:
+            raise ConfigError(f"train.eval_interval ({self.eval_interval} steps) and train.eval_interval_epochs "
+                              f"({self.eval_interval_epochs}) are both set; set the other one to 0")
 
 
 @dataclass
@@ -319,7 +322,13 @@ def apply_overrides(cfg: RunConfig, overrides: list[str]) -> RunConfig:
         section, name = key.split(".", 1)
         typ = _field_types(_section_cls(section))[name]
         data[section][name] = _coerce(value, typ, f"--set {key}")
+        if key in _ONE_OF and data[section][name]:  # an interval in one unit replaces one in the other
+            other = _ONE_OF[key].split(".", 1)[1]
+            data[section][other] = 0
     return RunConfig.from_dict(data, where="config")
+
+
+_ONE_OF = {"train.eval_interval": "train.eval_interval_epochs", "train.eval_interval_epochs": "train.eval_interval"}
 
 
 def diff_configs(a: dict, b: dict, prefix: str = "") -> list[str]:

@@ -9,13 +9,14 @@ import pytest
 import torch
 
 from trm_engine.cli import main
-from trm_engine.config import apply_overrides, load_preset
+from trm_engine.config import RunConfig, apply_overrides, load_preset
 from trm_engine.data.arc_build import build_arc
 from trm_engine.data.arc_sources import ArcSubset
 from trm_engine.data.augment import Augmenter
 from trm_engine.data.build import SudokuBuild, build_sudoku
 from trm_engine.data.dataset import PuzzleDataset, Split
 from trm_engine.data.sampler import TrainSampler
+from trm_engine.errors import ConfigError
 from trm_engine.eval.arc import PASS_AT, ArcVotes
 from trm_engine.eval.evaluate import evaluate
 from trm_engine.model.trm import RecursiveModel
@@ -115,6 +116,10 @@ def test_eval_interval_in_epochs_converts_as_the_official_total_steps(sudoku4_pa
     arc1 = load_preset("arc-att")
     assert eval_every_steps(arc1, 960 * 4.15) == int(10000 * 960 * 4.15 / 768)  # ~51,875: ARC-1 + Concept
     assert eval_every_steps(load_preset("sudoku-mlp-lab"), 1000) == 500  # lab presets count steps
+    steps = apply_overrides(load_preset("arc-att"), ["eval_interval=500"]).train  # the unit given last wins
+    assert (steps.eval_interval, steps.eval_interval_epochs) == (500, 0)
+    with pytest.raises(ConfigError, match="eval_interval_epochs"):
+        RunConfig.from_dict({"train": {"eval_interval": 5, "eval_interval_epochs": 5}})
 
 
 # --------------------------------------------------------------------------------------- ARC voting
