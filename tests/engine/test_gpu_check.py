@@ -52,8 +52,9 @@ def test_tiny_cpu_dry_run_goes_through_every_stage(quick_matmul, tmp_path, capsy
     report = json.loads(capsys.readouterr().out)
     assert report == json.loads((tmp_path / "gpu_check.json").read_text())
     stages = report["stages"]
-    assert {k: v["ok"] for k, v in stages.items()} == dict.fromkeys(("datasets", "bench", "train", "vote", "trace"),
-                                                                     True)
+    assert {k: v["ok"] for k, v in stages.items()} == dict.fromkeys(
+        ("datasets", "bench", "train", "vote", "trace", "compiled"), True)
+    assert stages["compiled"]["skipped"].startswith("not in this plan")
     assert set(stages["bench"]) - {"ok", "seconds"} == {"sudoku-mlp/float32/eager", "sudoku-mlp/bfloat16/eager",
                                                          "maze-att/float32/eager", "maze-att/bfloat16/eager"}
     assert stages["bench"]["sudoku-mlp/bfloat16/eager"]["train_step"]["fraction_of_matmul_best"] > 0
@@ -95,3 +96,25 @@ def test_a_failing_build_is_recorded_and_the_rest_still_runs(monkeypatch, tmp_pa
     assert stages["train"]["sudoku-mlp"]["finite"] and "no arc dataset" in stages["train"]["arc-att"]["error"]
     assert not stages["vote"]["ok"] and stages["trace"]["ok"]
     assert "datasets: could not build arc" in capsys.readouterr().out
+
+
+def test_compiled_stage_and_goals(monkeypatch, tmp_path):
+    import trm_engine.model.bench as bench
+    from trm_engine.gpu_check import Check, Plan
+
+    def fake(cfg, batch, device, dtype, repeats, inference_repeats, compile):
+        seconds = 0.05 if compile else 0.08  # compiled 1.6x faster
+        fraction = 0.5 if compile else 0.3
+        return {"batch": batch, "compiled": compile, "train_step": {"seconds_min": seconds,
+                                                                   "fraction_of_matmul_best": fraction}}
+
+    monkeypatch.setattr(bench, "bench_model", fake)
+    check = Check(tmp_path, torch.device("cpu"), Plan(), budget_s=60, log=lambda line: None)
+    check.report["stages"] = {"bench": check._bench(), "compiled": check._compiled(),
+                              "train": {"a": {"losses": [2.0, 1.0], "finite": True, "loss_fell": True}}}
+    assert set(check.report["stages"]["compiled"]) == {"sudoku-mlp/bfloat16/compiled", "sudoku-mlp/float32/compiled",
+                                                       "maze-att/bfloat16/compiled", "maze-att/float32/compiled"}
+    goals = check._goals()
+    assert goals["sudoku_mlp_bf16_fraction_of_matmul"] == {"value": 0.5, "goal": 0.4, "met": True, "batch": 768}
+    assert goals["sudoku_mlp_bf16_compiled_speedup"]["value"] == pytest.approx(1.6)
+    assert goals["sudoku_mlp_bf16_compiled_speedup"]["met"] and goals["training_loss_fell"]["met"]
