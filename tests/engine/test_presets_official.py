@@ -226,12 +226,17 @@ def test_rows_name_their_official_file():
 
 
 def render_tables() -> str:
-    """The markdown of docs/paper_recipe.md's preset tables."""
+    """The markdown of docs/paper_recipe.md's preset tables: one per code base, a column per preset."""
     out = []
-    for preset, rows in TABLE.items():
-        out += [f"#### {preset}", "", "| field | preset | official | official file |", "|---|---|---|---|"]
-        for key, value, setting, source in rows:
-            out.append(f"| `{key}` | `{value!r}` | {setting.replace('|', '/')} | {source} |")
+    for presets in (list(TRM_TABLE), list(HRM_TABLE)):
+        fields = list(dict.fromkeys(key for p in presets for key, *_ in TABLE[p]))
+        out += [f"| field | {' | '.join(presets)} | official setting (official file) |",
+                "|---" * (len(presets) + 2) + "|"]
+        for key in fields:
+            rows = [next((r for r in TABLE[p] if r[0] == key), None) for p in presets]
+            values = ["-" if r is None else f"`{r[1]!r}`" for r in rows]
+            official = dict.fromkeys(f"{r[2]} ({r[3]})" for r in rows if r is not None)
+            out.append(f"| `{key}` | {' | '.join(values)} | {'; '.join(official).replace('|', '/')} |")
         out.append("")
     return "\n".join(out)
 
