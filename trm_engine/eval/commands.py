@@ -78,7 +78,8 @@ def _eval(args) -> int:
     if args.json:
         print_json(out)
         return 0
-    print(f"{path} (step {out['step']}) on {data_path}:{args.split}, {report.count} puzzles, "
+    voting = f" (each input with up to {augmentations} augmented versions)" if augmentations else ""
+    print(f"{path} (step {out['step']}) on {data_path}:{args.split}, {report.count} puzzles{voting}, "
           f"{report.sup_steps} supervision steps, {report.seconds:.1f}s")
     print(f"  exact accuracy {report.exact_accuracy:.4f}   cell accuracy {report.accuracy:.4f}")
     print("  exact after each step: " + " ".join(f"{v:.3f}" for v in report.per_step_exact))
