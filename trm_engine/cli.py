@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "trm_engine.eval.commands",
     "trm_engine.trace.commands",
     "trm_engine.experiments.commands",
+    "trm_engine.gpu_check",
 )
 
 
@@ -39,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
-    bench = sub.add_parser("bench", help="benchmarks: model, train, learn, data (figures as JSON)",
+    bench = sub.add_parser("bench", help="benchmarks: model, train, learn, data, gpu (figures as JSON)",
                            description="Benchmarks. Each prints its figures; --json prints one JSON object.")
     bench_sub = bench.add_subparsers(dest="bench_command", metavar="WHAT", parser_class=_Parser)
     bench_sub.required = True

@@ -96,7 +96,19 @@ class DataConfig:
     train_split: str = "train"
     eval_split: str = "test"
     augment: bool = True  # augment on the fly (Sudoku shuffles, dihedral, ARC colours + translation)
+    sudoku_shuffles: int = 0  # Sudoku: 0 = a fresh random shuffle per draw; N = N fixed shuffles per puzzle + it
+    arc_augmentations: int = 0  # ARC: versions per task the recipe was built with (official 1000); 0 = any
+    arc_translation: str = "fresh"  # ARC: "fresh" offsets at every draw, or "fixed" per example and version
     eval_limit: int = 0  # evaluate on at most this many test examples (0 = all)
+    eval_augmentations: int = 0  # ARC: versions per test input that vote at evaluation (-1 = every stored one)
+    eval_pool_votes: bool = False  # ARC: also report pass@k over the votes of every evaluation so far (official)
+
+    def validate(self) -> None:
+        _choice("data.arc_translation", self.arc_translation, ("fresh", "fixed"))
+        for name, lowest in (("sudoku_shuffles", 0), ("arc_augmentations", 0),
+                             ("eval_augmentations", -1)):
+            if getattr(self, name) < lowest:
+                raise ConfigError(f"data.{name} must be >= {lowest}, got {getattr(self, name)}")
 
 
 @dataclass
@@ -120,6 +132,7 @@ class TrainConfig:
     ema_warmup: bool = True  # rate_t = min(rate, (1+t)/(10+t)) so a short run's EMA is usable early
     supervision: str = "streaming"  # "streaming" (official carry) or "pseudocode" (N_sup steps per batch)
     eval_interval: int = 0  # optimizer steps between evaluations (0 = only at the end)
+    eval_interval_epochs: int = 0  # epochs between evaluations, the official unit (replaces eval_interval)
     eval_steps: int = 0  # supervision steps at evaluation (0 = halt_max_steps)
     log_interval: int = 10  # optimizer steps between train-metric events
     checkpoint_interval: int = 0  # optimizer steps between checkpoints (0 = at each evaluation)
@@ -140,6 +153,11 @@ class TrainConfig:
             raise ConfigError(f"train.micro_batch_size must be >= 0, got {self.micro_batch_size}")
         if not 0.0 <= self.ema_rate < 1.0:
             raise ConfigError(f"train.ema_rate must be in [0, 1), got {self.ema_rate}")
+        if self.eval_interval_epochs < 0:
+            raise ConfigError(f"train.eval_interval_epochs must be >= 0, got {self.eval_interval_epochs}")
+        if self.eval_interval > 0 and self.eval_interval_epochs > 0:
+            raise ConfigError(f"train.eval_interval ({self.eval_interval} steps) and train.eval_interval_epochs "
+                              f"({self.eval_interval_epochs}) are both set; set the other one to 0")
 
 
 @dataclass
@@ -154,6 +172,7 @@ class RunConfig:
 
     def validate(self) -> None:
         self.model.validate()
+        self.data.validate()
         self.train.validate()
 
     def to_dict(self) -> dict:
@@ -303,7 +322,13 @@ def apply_overrides(cfg: RunConfig, overrides: list[str]) -> RunConfig:
         section, name = key.split(".", 1)
         typ = _field_types(_section_cls(section))[name]
         data[section][name] = _coerce(value, typ, f"--set {key}")
+        if key in _ONE_OF and data[section][name]:  # an interval in one unit replaces one in the other
+            other = _ONE_OF[key].split(".", 1)[1]
+            data[section][other] = 0
     return RunConfig.from_dict(data, where="config")
+
+
+_ONE_OF = {"train.eval_interval": "train.eval_interval_epochs", "train.eval_interval_epochs": "train.eval_interval"}
 
 
 def diff_configs(a: dict, b: dict, prefix: str = "") -> list[str]:

@@ -52,6 +52,16 @@ def test_history_builds_curves_state_eta_and_log():
     assert h.state == "stopped" and not h.is_live
 
 
+def test_recipe_warnings_and_pooled_votes_reach_the_log():
+    h = RunHistory()
+    h.add(RunStarted(step=0, total_steps=10, run_dir="r", device="cpu", params=1, time=1000.0,
+                     warnings=("arc.h5 was built with 10 augmentations per ARC task, but ...",)))
+    assert h.log[-1].error and h.log[-1].text.startswith("warning: arc.h5 was built with 10")
+    h.add(EvalResult(step=5, exact_accuracy=0.0, accuracy=0.5, count=4, sup_steps=2, pass_at={"2": 0.25},
+                     pass_at_pooled={"2": 0.5}, time=1001.0))
+    assert h.log[-1].text.endswith("pass@2 0.250; pooled over evaluations, pass@2 0.500")
+
+
 def test_a_resume_drops_the_points_after_its_step_and_failures_keep_their_text():
     h = RunHistory()
     h.add(RunStarted(step=0, total_steps=100, run_dir="r", device="cpu", params=1, time=1000.0))

@@ -3,10 +3,14 @@
 One augmentation is drawn per sampled puzzle (all its examples share it, as in the official
 precomputed builds):
 - "sudoku": a random SudokuShuffle (digits, transpose, bands/stacks and lines within them); id stays 0.
+  With `sudoku_shuffles` = N > 0, the official scheme instead: each puzzle has N fixed shuffles (a pure
+  function of the dataset seed, the puzzle and k = 1..N) besides itself, and a draw picks one of the N+1
+  uniformly, as the official sampler picks one puzzle of a group built with `--num-aug N`.
 - "dihedral" (mazes): one of the 8 dihedral transforms; the maze is re-placed at the canvas's top-left.
 - "arc": stored spec k of the task (k uniform over the identity and the task's distinct specs);
   id = base id + k. In the train split every example except one random one per puzzle is also moved to
-  a random offset where its augmented input and output both fit (the official translation).
+  a random offset where its augmented input and output both fit (the official translation), drawn afresh
+  each time, or fixed per (example, version) as the official build stores it (`fixed_translation`).
 
 Every augmentation of a row is a gather plus a token relabelling: out = tmap[ext[idx]], where ext is
 the stored row followed by [PAD, EOS]. The source maps for (shape, transform) are cached, so a batch of
@@ -51,9 +55,11 @@ class Draws:
 class Augmenter:
     """Draws and applies augmentations for one dataset."""
 
-    def __init__(self, dataset: PuzzleDataset):
+    def __init__(self, dataset: PuzzleDataset, sudoku_shuffles: int = 0):
         self.ds = dataset
         self.kind = dataset.augmentation
+        self.sudoku_shuffles = int(sudoku_shuffles)
+        self.seed = int(dataset.metadata.get("seed") or 0)
         self.vocab = dataset.vocab_size
         self.seq_len = dataset.seq_len
         self.stride = dataset.num_augmentations + 1
@@ -67,10 +73,15 @@ class Augmenter:
         return (np.asarray(puzzle_ids, np.int64) - 1) // self.stride
 
     # -- drawing ---------------------------------------------------------------------------------
-    def draw(self, rng: np.random.Generator, puzzle_ids: np.ndarray, augment: bool = True) -> Draws:
+    def draw(self, rng: np.random.Generator, puzzle_ids: np.ndarray, augment: bool = True,
+             puzzles: np.ndarray | None = None) -> Draws:
+        """Augmentations of n puzzles (`puzzles`: their stored indices, which fixed Sudoku shuffles need)."""
         n = len(puzzle_ids)
         if not augment or self.kind == "none":
             return self.identity(n)
+        if self.kind == "sudoku" and self.sudoku_shuffles > 0:
+            k = np.floor(rng.random(n) * (self.sudoku_shuffles + 1)).astype(np.int64)
+            return self.fixed_sudoku(puzzles, k)
         if self.kind == "sudoku":
             return self.random_sudoku(rng, n)
         if self.kind == "dihedral":
@@ -100,6 +111,34 @@ class Augmenter:
         shuffles = _LazyShuffles(digits, transpose, rows, cols)
         return Draws("sudoku", np.zeros(n, np.int64), tmaps, np.zeros(n, np.int64), cells, shuffles=shuffles)
 
+    def fixed_sudoku(self, puzzles, k) -> Draws:
+        """Fixed shuffle k of each stored puzzle (k = 0: the puzzle itself). Shuffle k of puzzle p is drawn
+        from uniforms that are a hash of (dataset seed, p, k), so it never changes and needs no storage."""
+        puzzles, k = np.asarray(puzzles, np.int64), np.asarray(k, np.int64)
+        n, box = len(k), self.box
+        size = box * box
+        u = keyed_uniforms(self.seed, puzzles, k, size + 1 + 2 * (box + box * box))
+
+        def perms(offset, *shape):  # permutations along the last axis from the next prod(shape) uniforms
+            count = int(np.prod(shape))
+            return np.argsort(u[:, offset:offset + count].reshape(n, *shape), axis=-1)
+
+        digits = np.concatenate([np.zeros((n, 1), np.int64), perms(0, size) + 1], axis=1)
+        transpose = u[:, size] < 0.5
+        at = size + 1
+        rows = (perms(at, box)[:, :, None] * box + perms(at + box, box, box)).reshape(n, size)
+        at += box + box * box
+        cols = (perms(at, box)[:, :, None] * box + perms(at + box, box, box)).reshape(n, size)
+        identity = k == 0
+        digits[identity] = np.arange(size + 1)
+        transpose[identity] = False
+        rows[identity] = cols[identity] = np.arange(size)
+        r, c = rows[:, :, None], cols[:, None, :]
+        cells = np.where(transpose[:, None, None], c * size + r, r * size + c).reshape(n, size * size)
+        tmaps = np.concatenate([np.zeros((n, 1), np.int64), digits + 1], axis=1).astype(np.uint8)
+        return Draws("sudoku", k, tmaps, np.zeros(n, np.int64), cells,
+                     shuffles=_LazyShuffles(digits, transpose, rows, cols))
+
     def sudoku(self, shuffles) -> Draws:
         shuffles = list(shuffles)
         n = len(shuffles)
@@ -121,13 +160,23 @@ class Augmenter:
         return Draws("arc", np.asarray(k, np.int64), tmaps, rows[:, 0].astype(np.int64), arcs=_LazyArcs(rows))
 
     def translations(self, rng: np.random.Generator, split: Split, examples: np.ndarray,
-                     slot: np.ndarray, draws: Draws) -> np.ndarray:
+                     slot: np.ndarray, draws: Draws, puzzles: np.ndarray | None = None) -> np.ndarray:
         """(n, 2) random offsets for ARC example rows where the augmented input and output both fit;
-        one random row of each puzzle (slot) stays at (0, 0)."""
+        one random row of each puzzle (slot) stays at (0, 0). With `puzzles` (the stored puzzle of each
+        slot) the offsets are fixed: a function of (dataset seed, example, version k), and the example
+        left in place a function of (puzzle, k), as in a build that stores its translated versions."""
         shapes = split.shapes[examples].astype(np.int64)
         swap = np.isin(draws.dihedral[slot], (1, 3, 6, 7))
         shapes[swap] = shapes[swap][:, [1, 0, 3, 2]]
         room = self.canvas - np.stack([shapes[:, [0, 2]].max(1), shapes[:, [1, 3]].max(1)], axis=1)
+        if puzzles is not None:
+            k = draws.k[slot]
+            offsets = np.floor(keyed_uniforms(self.seed, examples, k, 2) * (room + 1)).astype(np.int64)
+            first = np.asarray(split.puzzle_indices, np.int64)[puzzles[slot]]
+            count = np.asarray(split.puzzle_indices, np.int64)[puzzles[slot] + 1] - first
+            kept = np.floor(keyed_uniforms(self.seed, -1 - puzzles[slot], k, 1)[:, 0] * count).astype(np.int64)
+            offsets[examples - first == kept] = 0
+            return offsets
         offsets = np.floor(rng.random((len(examples), 2)) * (room + 1)).astype(np.int64)
         order = rng.permutation(len(examples))  # a random representative row per puzzle
         _, first = np.unique(slot[order], return_index=True)
@@ -232,6 +281,29 @@ class _LazyShuffles:
     def __getitem__(self, i: int) -> SudokuShuffle:
         return SudokuShuffle(tuple(int(d) for d in self.digits[i]), bool(self.transpose[i]),
                              tuple(int(r) for r in self.rows[i]), tuple(int(c) for c in self.cols[i]))
+
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _splitmix(x: np.ndarray) -> np.ndarray:
+    """SplitMix64 finaliser, elementwise on uint64 (wrapping arithmetic): a cheap, well-mixed hash."""
+    with np.errstate(over="ignore"):
+        z = x + _GOLDEN
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))
+
+
+def keyed_uniforms(seed: int, a: np.ndarray, b: np.ndarray, count: int) -> np.ndarray:
+    """(n, count) floats in [0, 1) that depend only on (seed, a[i], b[i], column): fixed random draws
+    without a generator per row."""
+    with np.errstate(over="ignore"):
+        key = _splitmix(np.uint64(seed & 0xFFFFFFFFFFFFFFFF) + np.zeros(len(a), np.uint64))
+        key = _splitmix(key ^ np.asarray(a, np.int64).astype(np.uint64))
+        key = _splitmix(key ^ (np.asarray(b, np.int64).astype(np.uint64) * _GOLDEN))
+        bits = _splitmix(key[:, None] + np.arange(count, dtype=np.uint64)[None, :] * _GOLDEN)
+    return (bits >> np.uint64(11)).astype(np.float64) / float(1 << 53)
 
 
 @lru_cache(maxsize=8192)

@@ -70,7 +70,9 @@ def register(sub, bench_sub) -> None:
                    help="arc-agi-1: TRM's ARC-1 (400 + 400 tasks); arc-agi-2: TRM's ARC-2 (ARC Prize 2025, 1000 + "
                         "120); arc-agi-2-hrm: the ARC-AGI-2 repository version HRM used; arc-2019: the original")
     a.add_argument("--concept", type=Path, default=None, help="ConceptARC folder to add to training")
-    a.add_argument("--augmentations", type=int, default=None, help="specs per task (default 10)")
+    a.add_argument("--augmentations", type=int, default=None,
+                   help="versions per task (default 10, laptop-size; the official build and the paper ARC "
+                        "presets: 1000)")
     a.add_argument("--canvas", type=int, default=30,
                    help="canvas side (default 30, the official); a smaller one leaves out the tasks with larger "
                         "grids and makes a laptop-size set (e.g. 10 for arc-att-lab)")
@@ -99,7 +101,8 @@ def register(sub, bench_sub) -> None:
     imp.add_argument("--test-subset", action="append", default=None,
                      help="ARC: subset whose test pairs form the test split (default: evaluation*)")
     imp.add_argument("--concept", type=Path, default=None, help="ARC: ConceptARC folder to add")
-    imp.add_argument("--augmentations", type=int, default=None, help="ARC: specs per task (default 10)")
+    imp.add_argument("--augmentations", type=int, default=None,
+                     help="ARC: versions per task (default 10; the official build and the paper presets: 1000)")
     imp.add_argument("--seed", type=int, default=0, help="seed for --subsample and ARC augmentations")
     imp.add_argument("--canvas", type=int, default=30, help="ARC: canvas side (default 30; smaller keeps the "
                                                             "tasks that fit)")

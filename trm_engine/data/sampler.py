@@ -44,7 +44,7 @@ class TrainSampler:
 
     def __init__(self, dataset: PuzzleDataset, split: str = "train", global_batch_size: int = 768,
                  seed: int = 0, rank: int = 0, world_size: int = 1, augment: bool = True,
-                 translate: bool = True):
+                 translate: bool = True, sudoku_shuffles: int = 0, fixed_translation: bool = False):
         if world_size < 1 or not 0 <= rank < world_size:
             raise DataError(f"sampler: rank {rank} is not in 0..{world_size - 1}")
         if global_batch_size < 1 or global_batch_size % world_size:
@@ -60,7 +60,8 @@ class TrainSampler:
         self.seed, self.rank, self.world_size = int(seed), rank, world_size
         self.augment = augment and dataset.augmentation != "none"
         self.translate = translate and dataset.augmentation == "arc"
-        self.augmenter = Augmenter(dataset)
+        self.fixed_translation = fixed_translation
+        self.augmenter = Augmenter(dataset, sudoku_shuffles)
         self._group_start = np.asarray(self.split.group_indices, np.int64)
         self._puzzle_start = np.asarray(self.split.puzzle_indices, np.int64)
         self._ids = np.asarray(self.split.puzzle_identifiers, np.int64)
@@ -159,10 +160,11 @@ class TrainSampler:
         slot = seg[:size]
         examples = (self._puzzle_start[puzzles[slot]] + local[:size]).astype(np.int64)
         base_ids = self._ids[puzzles]
-        draws = self.augmenter.draw(rng, base_ids, self.augment)
+        draws = self.augmenter.draw(rng, base_ids, self.augment, puzzles)
         offsets = None
         if self.translate and self.augment:
-            offsets = self.augmenter.translations(rng, self.split, examples, slot, draws)
+            offsets = self.augmenter.translations(rng, self.split, examples, slot, draws,
+                                                  puzzles if self.fixed_translation else None)
         ids = base_ids[slot] + (draws.k[slot] if draws.kind == "arc" else 0)
         self.batches += 1
         self.examples += size

@@ -3,9 +3,14 @@
 Every augmented version of a test input predicts a grid; each prediction is mapped back through the
 inverse colour permutation and dihedral transform, and identical grids vote together. Candidates are
 ranked by vote count, then mean sigmoid(q_halt); a test input counts as solved at K if its true output
-is among the top K. A task scores the fraction of its test inputs solved (fractional credit, as TRM);
-the benchmark is the mean over tasks. The vote pool belongs to one evaluation: it is never carried over
-from an earlier checkpoint (the official evaluator's aggregated voting does, see caveat 1 in 5.5).
+is among the top K, for the official K = 1, 2, 5, 10, 100, 1000. A task scores the fraction of its test
+inputs solved (fractional credit, as TRM); the benchmark is the mean over tasks.
+
+Votes across evaluations (docs/paper_recipe.md): an evaluation's pass@k counts the votes of that
+evaluation only, so it describes one checkpoint and `trm eval` of that checkpoint reproduces it. The
+official evaluator (evaluators/arc.py, aggregated_voting=True) never clears its votes, so the pass@k it
+logs at evaluation i pools the votes of evaluations 1..i, i.e. of i checkpoints. A run with
+data.eval_pool_votes reports that pooled figure as well (`merge` below), beside the per-checkpoint one.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import torch.distributed as dist
 from ..data.dataset import PuzzleDataset
 from ..data.evaluation import EvalRow, expected_output, to_original
 
-PASS_AT = (1, 2, 5, 10)
+PASS_AT = (1, 2, 5, 10, 100, 1000)  # the official evaluator's pass_Ks
 
 
 def _key(grid: np.ndarray) -> tuple:
@@ -26,11 +31,17 @@ def _key(grid: np.ndarray) -> tuple:
     return (grid.shape, grid.astype(np.int8).tobytes())
 
 
+def _grid(key: tuple) -> list:
+    """The grid (nested lists) a candidate key stands for: the key holds it, so votes store no copy."""
+    shape, data = key
+    return np.frombuffer(data, np.int8).reshape(shape).astype(np.int64).tolist()
+
+
 class ArcVotes:
     def __init__(self, dataset: PuzzleDataset, split: str = "test"):
         self.dataset = dataset
         self.split = split
-        # example index -> candidate key -> [votes, sum of q, grid]
+        # example index -> candidate key -> [votes, sum of q]
         self.candidates: dict[int, dict[tuple, list]] = defaultdict(dict)
         self.meta: dict[int, tuple[str, int]] = {}  # example -> (task name, test index)
         self.truth: dict[int, tuple | None] = {}
@@ -38,7 +49,7 @@ class ArcVotes:
     def add(self, rows: list[EvalRow], predictions: np.ndarray, q_halt_prob: np.ndarray) -> None:
         for row, tokens, q in zip(rows, predictions, q_halt_prob):
             grid = to_original(self.dataset, tokens, row, self.split)
-            slot = self.candidates[row.example].setdefault(_key(grid), [0, 0.0, grid.tolist()])
+            slot = self.candidates[row.example].setdefault(_key(grid), [0, 0.0])
             slot[0] += 1
             slot[1] += float(q)
             if row.example not in self.meta:
@@ -58,13 +69,20 @@ class ArcVotes:
         dist.all_gather_object(everyone, mine)
         self.candidates, self.meta, self.truth = defaultdict(dict), {}, {}
         for cands, meta, truth in everyone:
-            self.meta.update(meta)
-            self.truth.update(truth)
-            for example, per in cands.items():
-                for key, (votes, q, grid) in per.items():
-                    slot = self.candidates[example].setdefault(key, [0, 0.0, grid])
-                    slot[0] += votes
-                    slot[1] += q
+            self._add_pool(cands, meta, truth)
+
+    def merge(self, other: ArcVotes) -> None:
+        """Add another evaluation's votes to these (the official aggregated voting across evaluations)."""
+        self._add_pool(other.candidates, other.meta, other.truth)
+
+    def _add_pool(self, cands: dict, meta: dict, truth: dict) -> None:
+        self.meta.update(meta)
+        self.truth.update(truth)
+        for example, per in cands.items():
+            for key, (votes, q) in per.items():
+                slot = self.candidates[example].setdefault(key, [0, 0.0])
+                slot[0] += votes
+                slot[1] += q
 
     def ranked(self, example: int) -> list[tuple[tuple, list]]:
         """Candidates of one test input, best first: most votes, then highest mean q_halt."""
@@ -89,6 +107,6 @@ class ArcVotes:
         out: dict[str, list] = defaultdict(list)
         for example in sorted(self.meta, key=lambda e: self.meta[e]):
             task, _ = self.meta[example]
-            ranked = [v[2] for _, v in self.ranked(example)] or [[[0]]]
+            ranked = [_grid(k) for k, _ in self.ranked(example)] or [[[0]]]
             out[task].append({"attempt_1": ranked[0], "attempt_2": ranked[1] if len(ranked) > 1 else ranked[0]})
         return dict(out)

@@ -17,8 +17,9 @@ def register(sub, bench_sub) -> None:
     ev.add_argument("--limit", type=int, default=0, help="evaluate the first N examples (0 = all)")
     ev.add_argument("--steps", type=int, default=0,
                     help="supervision steps (default N_sup; more = test-time depth scaling)")
-    ev.add_argument("--augmentations", type=int, default=0,
-                    help="ARC: evaluate this many augmented versions per test input and vote (pass@k)")
+    ev.add_argument("--augmentations", type=int, default=None,
+                    help="ARC: augmented versions per test input that vote with the original (pass@k); -1 = every "
+                         "stored one, as the official evaluator (default: the run's data.eval_augmentations)")
     ev.add_argument("--batch", type=int, default=256, help="puzzles per forward pass")
     ev.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     ev.add_argument("--weights", choices=("model", "raw_model"), default="model",
@@ -61,16 +62,24 @@ def _eval(args) -> int:
     if not data_path:
         raise RunError(f"{path}: the checkpoint names no dataset; give --data FILE")
     dataset = PuzzleDataset.open(data_path)
+    if args.augmentations is not None:
+        cfg.data.eval_augmentations = args.augmentations
+    cfg.validate()
+    from ..train.recipe import eval_augmentations
+
+    augmentations = eval_augmentations(cfg, dataset)
     report = evaluate(model, dataset, args.split, steps=args.steps, batch_size=args.batch, limit=args.limit,
-                      augmentations=args.augmentations)
+                      augmentations=augmentations)
     if args.submission and report.submission is not None:
         Path(args.submission).write_text(json.dumps(report.submission))
     out = {"checkpoint": str(path), "step": body.get("step", 0), "data": str(data_path), "split": args.split,
-           **{k: v for k, v in vars(report).items() if k not in ("submission", "predictions")}}
+           "augmentations": augmentations,
+           **{k: v for k, v in vars(report).items() if k not in ("submission", "predictions", "votes")}}
     if args.json:
         print_json(out)
         return 0
-    print(f"{path} (step {out['step']}) on {data_path}:{args.split}, {report.count} puzzles, "
+    voting = f" (each input with up to {augmentations} augmented versions)" if augmentations else ""
+    print(f"{path} (step {out['step']}) on {data_path}:{args.split}, {report.count} puzzles{voting}, "
           f"{report.sup_steps} supervision steps, {report.seconds:.1f}s")
     print(f"  exact accuracy {report.exact_accuracy:.4f}   cell accuracy {report.accuracy:.4f}")
     print("  exact after each step: " + " ".join(f"{v:.3f}" for v in report.per_step_exact))

@@ -37,6 +37,7 @@ class EvalReport:
     seconds: float = 0.0
     submission: dict | None = None  # ARC: task -> [{"attempt_1": grid, "attempt_2": grid}, ...]
     predictions: list | None = None  # with collect=True: (row, predicted tokens) per row
+    votes: ArcVotes | None = None  # ARC: this evaluation's votes (a run pools them with data.eval_pool_votes)
 
 
 def evaluate(model: RecursiveModel, dataset: PuzzleDataset, split: str = "test", steps: int = 0,
@@ -110,6 +111,7 @@ def evaluate(model: RecursiveModel, dataset: PuzzleDataset, split: str = "test",
             votes.gather()
         report.pass_at = votes.pass_at()
         report.submission = votes.submission()
+        report.votes = votes
     report.predictions = collected
     report.seconds = time.perf_counter() - t0
     model.train(was_training)

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from ..config import ModelConfig
 from .flops import step_flops
 from .losses import act_loss
-from .trm import RecursiveModel
+from .trm import RecursiveModel, compile_networks
 
 
 def sync(device: torch.device) -> None:
@@ -81,10 +81,13 @@ def random_batch(cfg: ModelConfig, batch: int, device: torch.device) -> dict[str
 
 def bench_model(cfg: ModelConfig, batch: int, device: torch.device, dtype: torch.dtype,
                 repeats: int = 5, inference_steps: int = 16,
-                inference_repeats: int = 2) -> dict:
-    """Forward+backward of one supervision step and a full inference pass, as rates and fractions."""
+                inference_repeats: int = 2, compile: bool = False) -> dict:
+    """Forward+backward of one supervision step and a full inference pass, as rates and fractions
+    (`compile`: torch.compile the networks first; the untimed warm-up call pays for the compilation)."""
     model = RecursiveModel(cfg).to(device)
     model.set_compute_dtype(dtype)
+    if compile:
+        compile_networks(model)
     data = random_batch(cfg, batch, device)
     flops = step_flops(cfg)
 
@@ -122,7 +125,7 @@ def bench_model(cfg: ModelConfig, batch: int, device: torch.device, dtype: torch
                 "fraction_of_matmul_best": max(fractions), "repeats": len(seconds)}
 
     return {
-        "batch": batch, "device": str(device), "dtype": str(dtype).replace("torch.", ""),
+        "batch": batch, "device": str(device), "dtype": str(dtype).replace("torch.", ""), "compiled": compile,
         "threads": torch.get_num_threads(), "matmul_flops_per_s": peak,
         "flops_train_per_example_step": flops["train"], "flops_forward_per_example_step": flops["forward"],
         "train_step": summary(tr),

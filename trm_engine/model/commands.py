@@ -44,8 +44,11 @@ def register(sub, bench_sub) -> None:
     export.add_argument("--half", action="store_true", help="store float16 weights (half the size)")
     export.set_defaults(func=_export)
 
-    presets = msub.add_parser("presets", help="list the presets")
-    presets.add_argument("--json", action="store_true", help="print one JSON object")
+    presets = msub.add_parser("presets", help="list the presets",
+                              description="Every preset; --json gives each one fully resolved (model, data "
+                                          "pipeline, evaluation and training), as `trm train` would run it.")
+    presets.add_argument("--json", action="store_true", help="print one JSON object: name -> family, "
+                                                             "description, scale and the resolved config")
     presets.set_defaults(func=_presets)
 
     bench = bench_sub.add_parser("model", help="forward+backward of one supervision step and 16-step inference, "
@@ -128,7 +131,9 @@ def _presets(args) -> int:
 
     rows = {n: {"family": preset_family(n), "description": preset_description(n)} for n in preset_names()}
     if args.json:
-        print_json(rows)
+        full = {n: {**r, "scale": "lab" if n.endswith("-lab") else "paper", "config": load_preset(n).to_dict()}
+                for n, r in rows.items()}
+        print_json(full)
     else:
         for n, r in rows.items():
             print(f"{n:18s} {r['family']:7s} {r['description']}")

@@ -24,6 +24,7 @@ RESUMABLE_CHANGES = {
     "train.steps", "train.epochs", "train.device", "train.threads", "train.eval_interval", "train.eval_steps",
     "train.log_interval", "train.checkpoint_interval", "train.keep_last", "train.keep_best",
     "train.probe_traces", "train.compile", "data.eval_limit", "data.path", "name",
+    "train.eval_interval_epochs", "data.eval_augmentations", "data.eval_pool_votes",
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import sys
 import time
 from pathlib import Path
 
@@ -101,6 +102,8 @@ def _train(args) -> int:
             first_step = event.step
             print(f"{'resuming' if event.resumed else 'training'} {cfg.preset} on {event.device} "
                   f"({event.params:,} params, world size {event.world_size}) -> {event.run_dir}", flush=True)
+            for line in event.warnings:
+                print(f"warning: {line}", file=sys.stderr, flush=True)
         elif isinstance(event, TrainMetrics):
             eta = eta_seconds(time.time() - started, first_step, event.step, event.total_steps)
             print(f"step {event.step}/{event.total_steps}  loss {event.loss:.4f}  acc {event.accuracy:.3f}  "
@@ -115,6 +118,9 @@ def _describe(event) -> str:
 
     if isinstance(event, EvalResult):
         extra = "".join(f"  pass@{k} {v:.3f}" for k, v in event.pass_at.items())
+        if event.pass_at_pooled:
+            extra += "  pooled over evaluations:" + "".join(f" pass@{k} {v:.3f}"
+                                                            for k, v in event.pass_at_pooled.items())
         return (f"eval at step {event.step}: exact {event.exact_accuracy:.4f}  cells {event.accuracy:.4f}  "
                 f"({event.count} puzzles, {event.sup_steps} steps, {event.seconds:.1f}s){extra}")
     if isinstance(event, CheckpointSaved):

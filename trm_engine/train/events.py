@@ -29,6 +29,7 @@ class RunStarted(Event):
     params: int
     resumed: bool = False
     world_size: int = 1
+    warnings: tuple[str, ...] = ()  # where the dataset differs from what the recipe expects (train/recipe.py)
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,8 @@ class EvalResult(Event):
     sup_steps: int
     per_step_exact: tuple[float, ...] = ()  # exact accuracy after each supervision step
     halt_step_mean: float = 0.0  # mean step at which q_halt first said "halt" (sup_steps if never)
-    pass_at: dict = field(default_factory=dict)  # ARC: {"1": ..., "2": ...}
+    pass_at: dict = field(default_factory=dict)  # ARC: {"1": ..., "2": ...} of this evaluation's votes
+    pass_at_pooled: dict = field(default_factory=dict)  # ARC: of every evaluation's votes so far (official)
     seconds: float = 0.0
     weights: str = "ema"
 
@@ -109,8 +111,9 @@ def event_from_json(obj: dict) -> Event | None:
         return None
     names = {f.name for f in dataclasses.fields(cls)}
     kwargs = {k: v for k, v in obj.items() if k in names}
-    if "per_step_exact" in kwargs:
-        kwargs["per_step_exact"] = tuple(kwargs["per_step_exact"])
+    for key in ("per_step_exact", "warnings"):
+        if key in kwargs:
+            kwargs[key] = tuple(kwargs[key])
     try:
         return cls(**kwargs)
     except TypeError:

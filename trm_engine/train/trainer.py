@@ -52,6 +52,7 @@ from .events import (
 )
 from .interrupt import InFlight
 from .optim import AdamATan2, SparseSignSGD, lr_at
+from .recipe import eval_augmentations, eval_every_steps, recipe_warnings
 from .run_dir import RunDirectory
 
 METRIC_KEYS = ("count", "accuracy", "exact_accuracy", "q_halt_accuracy", "steps", "lm_loss", "q_halt_loss",
@@ -117,7 +118,12 @@ class Trainer:
                                      self.ctx.world_size) if self.model.embed.puzzle is not None else None)
         self.ema = EMA(self.model, t.ema_rate, warmup=t.ema_warmup) if t.ema else None
         self.sampler = TrainSampler(self.dataset, cfg.data.train_split, t.global_batch_size, t.seed,
-                                    self.ctx.rank, self.ctx.world_size, augment=cfg.data.augment)
+                                    self.ctx.rank, self.ctx.world_size, augment=cfg.data.augment,
+                                    sudoku_shuffles=cfg.data.sudoku_shuffles,
+                                    fixed_translation=cfg.data.arc_translation == "fixed")
+        self.eval_every = eval_every_steps(cfg, self.sampler.examples_per_epoch)
+        self.warnings = recipe_warnings(cfg, self.dataset)
+        self.pooled_votes = None  # ARC votes of every evaluation so far (data.eval_pool_votes)
         self.local_batch = t.global_batch_size // self.ctx.world_size
         micro = t.micro_batch_size or self.local_batch
         if self.local_batch % micro:
@@ -204,7 +210,8 @@ class Trainer:
             yield self._emit(RunStarted(step=self.step, total_steps=self.total_steps,
                                         run_dir=str(self.run_dir.path) if self.run_dir else "",
                                         device=str(self.device), params=self.model.num_parameters()["nonembedding"],
-                                        resumed=resumed, world_size=self.ctx.world_size), "running")
+                                        resumed=resumed, world_size=self.ctx.world_size,
+                                        warnings=tuple(self.warnings)), "running")
             yield from self._loop()
         except Exception as exc:  # the run failed: record why, never leave "running" behind
             message = f"{type(exc).__name__}: {exc}" if not isinstance(exc, TrmError) else str(exc)
@@ -221,7 +228,7 @@ class Trainer:
         def next_multiple(every: int) -> int:
             return (self.step // every + 1) * every if every else self.total_steps
 
-        next_log, next_eval, next_ckpt = (next_multiple(t.log_interval), next_multiple(t.eval_interval),
+        next_log, next_eval, next_ckpt = (next_multiple(t.log_interval), next_multiple(self.eval_every),
                                           next_multiple(t.checkpoint_interval))
         while self.step < self.total_steps:
             if self.control.stop_requested:
@@ -270,7 +277,7 @@ class Trainer:
                     yield from self._stop()
                     return
                 exact = result.exact_accuracy
-                next_eval = next_multiple(t.eval_interval)
+                next_eval = next_multiple(self.eval_every)
                 yield self._emit(result, "running")
             if self.run_dir is not None and (exact is not None or self.step >= next_ckpt or done):
                 path = self._save(exact)
@@ -424,13 +431,21 @@ class Trainer:
         d, t = self.cfg.data, self.cfg.train
         report = evaluate(self.eval_model, self.dataset, d.eval_split, steps=t.eval_steps,
                           batch_size=min(t.global_batch_size, 256 * self.ctx.world_size), limit=d.eval_limit,
-                          rank=self.ctx.rank, world_size=self.ctx.world_size)
+                          augmentations=eval_augmentations(self.cfg, self.dataset), rank=self.ctx.rank,
+                          world_size=self.ctx.world_size)
+        pooled = {}
+        if d.eval_pool_votes and report.votes is not None:  # the official aggregated voting
+            if self.pooled_votes is None:
+                self.pooled_votes = report.votes
+            else:
+                self.pooled_votes.merge(report.votes)
+            pooled = self.pooled_votes.pass_at()
         if self.run_dir is not None and self.main and t.probe_traces:
             self._record_probes()
         return EvalResult(step=self.step, exact_accuracy=report.exact_accuracy, accuracy=report.accuracy,
                           count=report.count, sup_steps=report.sup_steps,
                           per_step_exact=tuple(report.per_step_exact), halt_step_mean=report.halt_step_mean,
-                          pass_at=report.pass_at, seconds=report.seconds,
+                          pass_at=report.pass_at, pass_at_pooled=pooled, seconds=report.seconds,
                           weights="ema" if self.ema is not None else "raw")
 
     def _record_probes(self) -> None:

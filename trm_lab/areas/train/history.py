@@ -146,6 +146,8 @@ class RunHistory:
         where = f"{e.device}" + (f" x {e.world_size} processes" if e.world_size > 1 else "")
         self._log(f"resumed at step {e.step} on {where}" if e.resumed
                   else f"started on {where}: {e.params:,} parameters, {e.total_steps:,} steps")
+        for text in e.warnings:  # the dataset differs from what the recipe expects
+            self._log(f"warning: {text}", error=True)
 
     def _on_TrainMetrics(self, e: TrainMetrics) -> None:
         for key in TRAIN_SERIES:
@@ -165,6 +167,8 @@ class RunHistory:
         if self.best_eval is None or e.exact_accuracy > self.best_eval:
             self.best_eval = e.exact_accuracy
         extra = "".join(f", pass@{k} {v:.3f}" for k, v in e.pass_at.items())
+        if e.pass_at_pooled:
+            extra += "; pooled over evaluations" + "".join(f", pass@{k} {v:.3f}" for k, v in e.pass_at_pooled.items())
         self._log(f"eval at step {e.step}: exact {e.exact_accuracy:.3f}, cells {e.accuracy:.3f} "
                   f"({e.count} puzzles, {e.seconds:.1f} s){extra}")
 
