@@ -2,7 +2,7 @@
 
     trm data build sudoku --out sudoku.h5 --min-rating 20 --seed 1
     trm data build maze --out maze.h5 --size 30
-    trm data build arc --out arc1.h5 --version arc-agi-1 --concept ../shared/data/conceptarc
+    trm data build arc --out arc1.h5 --version arc-agi-1 --concept ConceptARC/
     trm data import sudoku-csv data/sudoku-extreme/ --out extreme.h5 --subsample 1000
     trm data export arc1.h5 --format trm-folder --out data/arc1-aug
     trm data info arc1.h5 --json
