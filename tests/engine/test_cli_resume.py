@@ -92,3 +92,16 @@ def test_a_puzzle_argument_that_names_a_missing_file_says_so(tiny_run, tmp_path,
     assert main(argv) == 2
     assert fragment in one_line_error(capsys)
     assert not (tmp_path / "t.trace.h5").exists()
+
+
+def test_runs_list_takes_a_folder_or_one_run(tiny_run, tmp_path, capsys):
+    assert main(["runs", "list", str(tiny_run.parent)]) == 0
+    assert capsys.readouterr().out.split()[0] == tiny_run.name
+    assert main(["runs", "list", str(tiny_run), "--json"]) == 0  # a run directory lists itself
+    assert [r["id"] for r in json.loads(capsys.readouterr().out)] == [tiny_run.name]
+    assert main(["runs", "list", str(tmp_path)]) == 0
+    assert capsys.readouterr().out == f"no runs in {tmp_path}\n"
+    assert main(["runs", "list", str(tmp_path / "nope")]) == 2
+    assert "nope: no such folder" in one_line_error(capsys)
+    assert main(["runs", "list", str(tmp_path), "--root", str(tiny_run)]) == 2
+    assert "give the folder once" in one_line_error(capsys)
