@@ -150,3 +150,23 @@ def test_data_build_progress_has_an_estimate(tmp_path, capsys):
                  "--out", str(tmp_path / "s.h5")]) == 0
     err = capsys.readouterr().err
     assert re.search(r"building sudoku: 0/20 .*elapsed", err) and re.search(r"20/20 \(100%\)", err)
+
+
+def test_bench_train_shows_progress(capsys, monkeypatch):
+    monkeypatch.setattr("trm_engine.train.bench.matmul_rate", lambda *a, **k: 1e9)
+    assert main(["bench", "train", "--preset", "sudoku4-mlp-lab", "--set", "hidden_size=16", "--set", "num_heads=2",
+                 "--set", "puzzle_emb_ndim=16", "--batch", "2", "--repeats", "1", "--threads", "1", "--json"]) == 0
+    seen = n_of_n(capsys.readouterr().err, "bench train")
+    assert seen[0] == (0, 4) and seen[-1] == (4, 4)  # two warm-ups, then one whole and one bare step
+
+
+def test_an_experiments_evaluations_report_progress(tmp_path):
+    from tests.engine.test_experiments_run import RECIPE, TINY
+    from trm_engine.experiments import parse_budget, plan_experiment, run_experiment
+
+    plan = plan_experiment("halting", "lab", seeds=1, budget=parse_budget("2"), out=tmp_path, overrides=TINY,
+                           recipe_overrides=RECIPE, threads=1, variants=["halt-only"])
+    calls = []
+    events = list(run_experiment(plan, eval_progress=lambda step: lambda *a: calls.append((step, *a))))
+    assert type(events[-1]).__name__ == "ExperimentFinished" and events[-1].measured == 1
+    assert calls[0] == (2, 0, 8, 0.0) and calls[-1] == (2, 8, 8, 1.0)  # the run's evaluation at its last step

@@ -52,6 +52,7 @@ def register(sub, bench_sub) -> None:
     bt.add_argument("--repeats", type=int, default=5, help="timed steps of each kind")
     bt.add_argument("--threads", type=int, default=0, help="torch threads (0 = torch's default)")
     bt.add_argument("--json", action="store_true", help="print one JSON object")
+    bt.add_argument("--quiet", action="store_true", help="no progress lines")
     bt.set_defaults(func=_bench_train)
 
     bl = bench_sub.add_parser("learn", help="train from scratch on generated Sudoku for M minutes and report "
@@ -199,7 +200,10 @@ def _bench_train(args) -> int:
     from ..cli import print_json
     from .bench import bench_train, print_bench_train
 
-    report = bench_train(resolved_config(args), args.batch, args.device, args.repeats, args.threads)
+    cfg = resolved_config(args)
+    progress = Progress(f"bench train {cfg.preset}", unit="steps", quiet=args.quiet)
+    report = bench_train(cfg, args.batch, args.device, args.repeats, args.threads, progress)
+    progress.close()
     if args.json:
         print_json(report)
     else:
