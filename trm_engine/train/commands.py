@@ -146,7 +146,7 @@ def resumed_config(stored, run_dir: Path, args, overrides: list[str]):
     from ..eval.commands import check_run_dataset
     from .checkpoints import RESUMABLE_CHANGES
 
-    if args.preset and args.preset != stored.preset:
+    if args.preset and stored.preset and args.preset != stored.preset:
         raise RunError(f"{run_dir} was trained with preset {stored.preset}, not {args.preset}; "
                        "leave out --preset to continue it, or give a new --run-dir")
     cfg = apply_overrides(stored, [*args.overrides, *overrides])
