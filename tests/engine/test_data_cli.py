@@ -12,7 +12,7 @@ from trm_engine.cli import main
 from trm_engine.data.dataset import PuzzleDataset
 
 HARD = "8..........36......7..9.2...5...7.......457.....1...3...1....68..85...1..9....4.."
-CONCEPT = Path(__file__).resolve().parents[3] / "shared" / "data" / "conceptarc"
+CONCEPT = Path(__file__).resolve().parents[1] / "fixtures" / "conceptarc"  # 5 tasks of the corpus
 
 
 def run(capsys, *argv):
@@ -53,11 +53,12 @@ def test_maze_and_small_sudoku_builds(tmp_path, capsys):
     assert PuzzleDataset.open(tmp_path / "s4.h5").seq_len == 16
 
 
-@pytest.mark.skipif(not CONCEPT.is_dir(), reason="ConceptARC corpus not present")
 def test_build_arc_with_conceptarc(tmp_path, capsys):
     code, text, _ = run(capsys, "data", "build", "arc", "--out", tmp_path / "a.h5", "--concept", CONCEPT,
                         "--augmentations", 2, "--json", "--quiet")
-    assert code == 0 and json.loads(text)["examples"] == {"train": 3988, "test": 419}
+    # arc-agi-1 gives 3081 training examples (3988 with the whole corpus's 907 pairs); the fixture's 5
+    # tasks add their 30 pairs (3 demonstrations + 3 tests each)
+    assert code == 0 and json.loads(text)["examples"] == {"train": 3081 + 30, "test": 419}
 
 
 @pytest.mark.parametrize("argv, fragment", [
@@ -69,7 +70,7 @@ def test_build_arc_with_conceptarc(tmp_path, capsys):
     (["puzzle", "solve", "{concept}", "--family", "arc"], "no classical ARC solver"),
 ])
 def test_errors_are_one_line_exit_2_and_leave_no_file(tmp_path, capsys, argv, fragment):
-    concept_task = CONCEPT / "corpus" / "Count" / "Count1.json"
+    concept_task = CONCEPT / "corpus" / "Count" / "Count5.json"
     argv = [str(a).format(tmp=tmp_path, concept=concept_task) for a in argv]
     code, out, err = run(capsys, *argv)
     assert code == 2 and err.startswith("trm: error:") and fragment in err

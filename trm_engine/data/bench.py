@@ -47,8 +47,9 @@ def _warm_up_in_fresh_process(cache_dir: str) -> float:
 
 def run_data_bench(sudoku: int = 1000, maze: int = 1000, arc: bool = True, concept: Path | None = None,
                    cold: bool = True, quiet: bool = False) -> dict:
+    from ..progress import Progress
     from .build import MazeBuild, SudokuBuild, build_maze, build_sudoku
-    from .commands import Progress, build_arc_version
+    from .commands import build_arc_version
 
     result: dict = {"cpu_count": os.cpu_count()}
     with tempfile.TemporaryDirectory(prefix="trm-bench-") as tmp:
@@ -59,7 +60,7 @@ def run_data_bench(sudoku: int = 1000, maze: int = 1000, arc: bool = True, conce
             result["warmup_cached_load_s"] = round(_warm_up_in_fresh_process(cache), 2)
         result["warmup_this_process_s"] = round(warm_up(), 2)
 
-        ds = build_sudoku(SudokuBuild(train=sudoku, test=0, seed=1), Progress("sudoku", quiet))
+        ds = build_sudoku(SudokuBuild(train=sudoku, test=0, seed=1), Progress("sudoku", quiet=quiet))
         gen = ds.metadata["generation_seconds"]
         path = ds.save(tmp / "sudoku.h5")
         ratings = ds["train"].ratings
@@ -69,7 +70,7 @@ def run_data_bench(sudoku: int = 1000, maze: int = 1000, arc: bool = True, conce
                             "mean_rating": round(float(ratings.mean()), 3),
                             "rated_20_or_more": int((ratings >= 20).sum())}
 
-        ds = build_maze(MazeBuild(train=maze, test=0, seed=1), Progress("maze", quiet))
+        ds = build_maze(MazeBuild(train=maze, test=0, seed=1), Progress("maze", quiet=quiet))
         gen = ds.metadata["generation_seconds"]
         path = ds.save(tmp / "maze.h5")
         lengths = ds["train"].ratings
@@ -81,7 +82,7 @@ def run_data_bench(sudoku: int = 1000, maze: int = 1000, arc: bool = True, conce
         if arc:
             for version in ("arc-agi-1", "arc-agi-2"):
                 start = time.perf_counter()
-                ds = build_arc_version(version, concept, None, 0, Progress(version, quiet))
+                ds = build_arc_version(version, concept, None, 0, Progress(version, quiet=quiet))
                 seconds = time.perf_counter() - start
                 path = ds.save(tmp / f"{version}.h5")
                 result[version] = {"seconds": round(seconds, 2), "size_bytes": path.stat().st_size,

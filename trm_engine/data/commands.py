@@ -2,7 +2,7 @@
 
     trm data build sudoku --out sudoku.h5 --min-rating 20 --seed 1
     trm data build maze --out maze.h5 --size 30
-    trm data build arc --out arc1.h5 --version arc-agi-1 --concept ../shared/data/conceptarc
+    trm data build arc --out arc1.h5 --version arc-agi-1 --concept ConceptARC/
     trm data import sudoku-csv data/sudoku-extreme/ --out extreme.h5 --subsample 1000
     trm data export arc1.h5 --format trm-folder --out data/arc1-aug
     trm data info arc1.h5 --json
@@ -13,31 +13,14 @@ file behind and never half-overwrites an existing one.
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
 from ..errors import DataError
+from ..progress import Progress
 from ..puzzles.generate import MazeSettings, SudokuSettings
 
 IMPORT_FORMATS = ("trm-folder", "sudoku-csv", "maze-csv", "arc-json", "arc-kaggle")
-
-
-class Progress:
-    """A progress line on stderr, redrawn at most a few times a second."""
-
-    def __init__(self, what: str, quiet: bool = False):
-        self.what, self.quiet = what, quiet
-        self.start = self.last = time.perf_counter()
-
-    def __call__(self, done: int, total: int) -> None:
-        now = time.perf_counter()
-        if self.quiet or (now - self.last < 0.3 and 0 < done < total):
-            return
-        self.last = now
-        end = "\n" if done >= total else ""
-        print(f"\r{self.what}: {done}/{total} ({100 * done // max(total, 1)}%) {now - self.start:.1f} s",
-              end=end, file=sys.stderr, flush=True)
 
 
 def register(sub, bench_sub) -> None:
@@ -154,7 +137,7 @@ def _build(args) -> int:
     from .build import MazeBuild, SudokuBuild, build_maze, build_sudoku
 
     _check_out(args.out)
-    progress = Progress(f"building {args.family}", args.quiet)
+    progress = Progress(f"building {args.family}", quiet=args.quiet)
     start = time.perf_counter()
     if args.family == "sudoku":
         settings = SudokuSettings(box=args.box, min_rating=args.min_rating, max_rating=args.max_rating,
@@ -192,7 +175,7 @@ def _import(args) -> int:
     from .arc_sources import load_concept, load_kaggle, load_task_path
 
     _check_out(args.out)
-    progress = Progress(f"importing {args.src}", args.quiet)
+    progress = Progress(f"importing {args.src}", quiet=args.quiet)
     start = time.perf_counter()
     if args.format == "trm-folder":
         ds = importers.import_trm_folder(args.src, args.family)
@@ -220,7 +203,7 @@ def _export(args) -> int:
 
     ds = PuzzleDataset.open(args.file)
     start = time.perf_counter()
-    export_trm_folder(ds, args.out, args.augmentations, args.seed, Progress("exporting", args.quiet))
+    export_trm_folder(ds, args.out, args.augmentations, args.seed, Progress("exporting", quiet=args.quiet))
     size = sum(p.stat().st_size for p in Path(args.out).rglob("*") if p.is_file())
     result = {"out": str(args.out), "format": args.format, "seconds": round(time.perf_counter() - start, 3),
               "size_bytes": size}

@@ -60,6 +60,9 @@ def iter_eval(dataset: PuzzleDataset, split: str = "test", batch_size: int = 768
     data = dataset.split(split)
     aug = Augmenter(dataset)
     items = _items(dataset, data, aug, augmentations, limit)
+    # no batch larger than the work: padding rows cost as much as real ones (a --limit 2 evaluation at
+    # batch 256 ran 256 rows); every rank sees the same item count, so all agree on the new size
+    batch_size = min(batch_size, -(-max(len(items), 1) // world_size) * world_size)
     local = batch_size // world_size
     puzzle_of = data.puzzle_of_example()
     group_of = data.group_of_puzzle()
@@ -81,6 +84,11 @@ def iter_eval(dataset: PuzzleDataset, split: str = "test", batch_size: int = 768
         if dataset.family == "arc" and dataset.augmentation == "none" and dataset.identifiers:
             rows = [_named(dataset, r) for r in rows]
         yield EvalBatch(collate(x, y, ids, local), len(rows), rows)
+
+
+def eval_row_count(dataset: PuzzleDataset, split: str = "test", limit: int = 0, augmentations: int = 0) -> int:
+    """How many rows `iter_eval` yields over all ranks (augmented versions included)."""
+    return len(_items(dataset, dataset.split(split), Augmenter(dataset), augmentations, limit))
 
 
 def _named(dataset: PuzzleDataset, row: EvalRow) -> EvalRow:

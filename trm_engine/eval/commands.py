@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..errors import RunError
+from ..errors import RunError, TrmError
+
+GPU_BATCH, CPU_BATCH = 256, 32
 
 
 def register(sub, bench_sub) -> None:
@@ -20,7 +22,10 @@ def register(sub, bench_sub) -> None:
     ev.add_argument("--augmentations", type=int, default=None,
                     help="ARC: augmented versions per test input that vote with the original (pass@k); -1 = every "
                          "stored one, as the official evaluator (default: the run's data.eval_augmentations)")
-    ev.add_argument("--batch", type=int, default=256, help="puzzles per forward pass")
+    ev.add_argument("--batch", type=int, default=0,
+                    help=f"puzzles per forward pass (default {GPU_BATCH} on a GPU, {CPU_BATCH} on a CPU, where a "
+                         "bigger batch is no faster and shows progress less often)")
+    ev.add_argument("--quiet", action="store_true", help="no progress lines")
     ev.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     ev.add_argument("--weights", choices=("model", "raw_model"), default="model",
                     help="model = the EMA weights when the run used EMA; raw_model = the trained weights")
@@ -49,18 +54,48 @@ def resolve_checkpoint(target: str) -> Path:
     raise RunError(f"{path}: no such checkpoint file or run directory")
 
 
+def run_dataset(target: str) -> str:
+    """The dataset a run directory names now (a resume with --data may have moved it since its best
+    checkpoint was written); "" for a checkpoint file or a folder without a readable config."""
+    from ..train.run_dir import RunDirectory
+
+    rd = RunDirectory(Path(target))
+    if not rd.config_path.is_file():
+        return ""
+    try:
+        data = rd.config().get("data")
+    except (TrmError, AttributeError, TypeError):
+        return ""
+    path = data.get("path") if isinstance(data, dict) else None
+    return path if isinstance(path, str) else ""
+
+
+def check_run_dataset(data_path: str, source: Path) -> None:
+    """The dataset a run or checkpoint names must still be there; say which path when it is not."""
+    if Path(data_path).is_file():
+        return
+    where = "" if Path(data_path).is_absolute() else \
+        " (an older run names it relative to the folder it was trained from)"
+    raise RunError(f"{source}: the dataset it was trained on, {data_path}, is not there{where}; it may have "
+                   "moved or been deleted: give --data FILE")
+
+
 def _eval(args) -> int:
     from ..cli import print_json
     from ..data.dataset import PuzzleDataset
     from ..device import resolve_device
     from ..model.checkpoint import load_model
+    from ..progress import Progress
     from .evaluate import evaluate
 
     path = resolve_checkpoint(args.target)
-    model, cfg, body = load_model(path, resolve_device(args.device), weights=args.weights)
-    data_path = args.data or cfg.data.path
+    device = resolve_device(args.device)
+    model, cfg, body = load_model(path, device, weights=args.weights)
+    data_path = args.data or run_dataset(args.target) or cfg.data.path
     if not data_path:
         raise RunError(f"{path}: the checkpoint names no dataset; give --data FILE")
+    if not args.data:
+        check_run_dataset(data_path, path)
     dataset = PuzzleDataset.open(data_path)
     if args.augmentations is not None:
         cfg.data.eval_augmentations = args.augmentations
@@ -68,8 +103,11 @@ def _eval(args) -> int:
     from ..train.recipe import eval_augmentations
 
     augmentations = eval_augmentations(cfg, dataset)
-    report = evaluate(model, dataset, args.split, steps=args.steps, batch_size=args.batch, limit=args.limit,
-                      augmentations=augmentations)
+    batch = args.batch or (CPU_BATCH if device.type == "cpu" else GPU_BATCH)
+    progress = Progress(f"eval {args.target} (batch {batch} on {device})", unit="puzzles", quiet=args.quiet)
+    report = evaluate(model, dataset, args.split, steps=args.steps, batch_size=batch, limit=args.limit,
+                      augmentations=augmentations, progress=progress)
+    progress.close()
     if args.submission and report.submission is not None:
         Path(args.submission).write_text(json.dumps(report.submission))
     out = {"checkpoint": str(path), "step": body.get("step", 0), "data": str(data_path), "split": args.split,

@@ -16,7 +16,7 @@ import torch
 import torch.distributed as dist
 
 from ..data.dataset import PuzzleDataset
-from ..data.evaluation import iter_eval
+from ..data.evaluation import eval_row_count, iter_eval
 from ..model.trm import RecursiveModel
 from ..puzzles.base import IGNORE_LABEL
 from .arc import ArcVotes
@@ -42,8 +42,10 @@ class EvalReport:
 
 def evaluate(model: RecursiveModel, dataset: PuzzleDataset, split: str = "test", steps: int = 0,
              batch_size: int = 256, limit: int = 0, augmentations: int = 0, rank: int = 0, world_size: int = 1,
-             collect: bool = False, progress: Callable[[int, int], None] | None = None) -> EvalReport:
-    """Evaluate `model` on a split. `steps` = 0 means the model's N_sup."""
+             collect: bool = False, progress: Callable[[int, int, float], None] | None = None) -> EvalReport:
+    """Evaluate `model` on a split. `steps` = 0 means the model's N_sup. `progress(done, total, fraction)`
+    is called before the first batch and after every supervision step: rows done (whole batches, all
+    ranks) of `total`, and the fraction of the work done counting the steps of the batch in flight."""
     t0 = time.perf_counter()
     steps = steps or model.cfg.halt_max_steps
     device = model.y_init.device
@@ -57,8 +59,10 @@ def evaluate(model: RecursiveModel, dataset: PuzzleDataset, split: str = "test",
     exact_if_halted = 0.0
     rows_total, cells_total = 0, 0
     collected = [] if collect else None
-    total_rows = len(dataset.split(split).inputs) if limit <= 0 else min(limit, len(dataset.split(split).inputs))
+    total_rows = eval_row_count(dataset, split, limit, augmentations)
     done = 0
+    if progress is not None:
+        progress(0, total_rows, 0.0)
     with torch.inference_mode():
         for eb in iter_eval(dataset, split, batch_size, limit, rank, world_size, augmentations):
             batch = {k: torch.from_numpy(v).to(device) for k, v in eb.batch.items()}
@@ -78,6 +82,9 @@ def evaluate(model: RecursiveModel, dataset: PuzzleDataset, split: str = "test",
                 newly = (out.q_halt[:n] > 0) & (first_halt == steps) if s < steps - 1 else first_halt == steps
                 halted_right |= newly & seq_right
                 first_halt = torch.where((out.q_halt[:n] > 0) & (first_halt == steps), s + 1, first_halt)
+                if progress is not None and s < steps - 1:
+                    progress(done * world_size, total_rows,
+                             (done + n * (s + 1) / steps) * world_size / max(total_rows, 1))
             exact_if_halted += float(halted_right.sum())
             halt_hist += torch.bincount(first_halt.cpu() - 1, minlength=steps).double()[:steps]
             rows_total += n
@@ -88,7 +95,7 @@ def evaluate(model: RecursiveModel, dataset: PuzzleDataset, split: str = "test",
                 collected += list(zip(eb.rows, pred.cpu().numpy()))
             done += n
             if progress is not None:
-                progress(done * world_size, total_rows * max(1, augmentations + 1))
+                progress(min(done * world_size, total_rows), total_rows, min(done * world_size / max(total_rows, 1), 1.0))
 
     sums = torch.cat([exact, cells, halt_hist, torch.tensor([exact_if_halted, rows_total, cells_total], dtype=torch.float64)])
     if world_size > 1:

@@ -102,6 +102,7 @@ def _plan(args) -> int:
 
 
 def _run(args) -> int:
+    from ..progress import Progress
     from ..train.control import Control
     from ..train.events import EvalResult, TrainMetrics
     from .events import (
@@ -122,7 +123,9 @@ def _run(args) -> int:
     say = (lambda *_: None) if args.quiet else (lambda text: print(text, flush=True))
     started = time.time()
     last = None
-    for ev in run_experiment(plan, control):
+    eval_progress = None if args.quiet else \
+        (lambda step: Progress(f"evaluating at step {step}", unit="puzzles", delay=2.0))
+    for ev in run_experiment(plan, control, eval_progress):
         last = ev
         tag = f"[{getattr(ev, 'index', 0) + 1}/{getattr(ev, 'total', 0)}] {getattr(ev, 'variant', '')} " \
               f"seed {getattr(ev, 'seed', '')}"

@@ -72,8 +72,10 @@ class RunControl(Control):
             self.deadline += time.monotonic() - t0
 
 
-def run_experiment(plan: ExperimentPlan, control: Control | None = None) -> Iterator[ExperimentEvent]:
-    """Train and measure every run of the plan that is not done yet, yielding events."""
+def run_experiment(plan: ExperimentPlan, control: Control | None = None,
+                   eval_progress: Callable[[int], Callable] | None = None) -> Iterator[ExperimentEvent]:
+    """Train and measure every run of the plan that is not done yet, yielding events. `eval_progress(step)`
+    (optional) makes the `progress(done, total, fraction)` callable of each evaluation (trainer.eval_progress)."""
     control = control or Control()
     refresh(plan)
     blocked = [r for r in plan.runs if r.state in ("conflict", "needs-data")]
@@ -102,7 +104,7 @@ def run_experiment(plan: ExperimentPlan, control: Control | None = None) -> Iter
             if not run.dataset.official and not run.data_path.is_file():
                 yield DatasetBuilding(plan.suite.name, dataset=run.dataset.name, path=key)
             datasets[key] = PuzzleDataset.open(ensure_dataset(run.dataset, plan.out, plan.data_paths))
-        outcome = yield from run_one(run, datasets[key], control, index, total)
+        outcome = yield from run_one(run, datasets[key], control, index, total, eval_progress)
         if outcome == "stopped":
             yield ExperimentStopped(plan.suite.name, message=f"stopped during {run.key}; run again to resume")
             return
@@ -113,7 +115,7 @@ def run_experiment(plan: ExperimentPlan, control: Control | None = None) -> Iter
 
 
 def run_one(run: PlannedRun, dataset: PuzzleDataset, control: Control, index: int = 0, total: int = 1,
-            ) -> Iterator[ExperimentEvent]:
+            eval_progress: Callable[[int], Callable] | None = None) -> Iterator[ExperimentEvent]:
     """Train (or resume) one run and measure it; returns "measured", "stopped" or "failed"."""
     rd = RunDirectory(run.run_dir)
     resumed = rd.exists()
@@ -124,6 +126,7 @@ def run_one(run: PlannedRun, dataset: PuzzleDataset, control: Control, index: in
     common = {"index": index, "total": total, "variant": run.variant, "seed": run.seed}
     yield RunBegan(run.suite, run_dir=str(rd.path), resumed=resumed, budget=run.budget.describe(), **common)
     trainer = Trainer(run.config, rd.path, resume=resumed, control=rc, dataset=dataset)
+    trainer.eval_progress = eval_progress
     last = None
     final_eval: EvalResult | None = None
     try:
@@ -141,7 +144,7 @@ def run_one(run: PlannedRun, dataset: PuzzleDataset, control: Control, index: in
     if isinstance(last, RunStopped) and not rc.budget_reached:
         return "stopped"
     if final_eval is None or final_eval.step != trainer.step:
-        final_eval = evaluate_final(rd, dataset)
+        final_eval = evaluate_final(rd, dataset, eval_progress(trainer.step) if eval_progress else None)
         if final_eval is not None:
             yield RunProgress(run.suite, event=final_eval, **common)
     result = build_result(run, rd, final_eval, ended_by="time" if rc.budget_reached else "steps")
@@ -151,7 +154,7 @@ def run_one(run: PlannedRun, dataset: PuzzleDataset, control: Control, index: in
 
 
 def evaluate_final(rd: RunDirectory, dataset: PuzzleDataset,
-                   progress: Callable[[int, int], None] | None = None) -> EvalResult | None:
+                   progress: Callable[[int, int, float], None] | None = None) -> EvalResult | None:
     """Evaluate the latest checkpoint (its evaluation weights: EMA where on); appended to metrics.jsonl."""
     latest = rd.latest_checkpoint()
     if latest is None:

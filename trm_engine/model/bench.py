@@ -50,11 +50,15 @@ def matmul_rate(dtype: torch.dtype, device: torch.device, repeats: int = 3) -> f
 
 
 def rates_against_matmul(fn: Callable[[], object], work: float, dtype: torch.dtype, device: torch.device,
-                         repeats: int) -> tuple[list[float], list[float], list[float]]:
+                         repeats: int, after_call: Callable[[], None] | None = None
+                         ) -> tuple[list[float], list[float], list[float]]:
     """Time fn `repeats` times, measuring the matmul rate right before and after each call, so each
-    ratio compares the model with the matmul under the same load. Returns (seconds, rates, fractions)."""
+    ratio compares the model with the matmul under the same load. Returns (seconds, rates, fractions).
+    `after_call()` runs after the warm-up call and after each timed one, outside the timing."""
+    after_call = after_call or (lambda: None)
     fn()  # warm-up
     sync(device)
+    after_call()
     seconds, rates, fractions = [], [], []
     before = matmul_rate(dtype, device)
     for _ in range(repeats):
@@ -67,6 +71,7 @@ def rates_against_matmul(fn: Callable[[], object], work: float, dtype: torch.dty
         rates.append(work / dt)
         fractions.append(work / dt / ((before + after) / 2))
         before = after
+        after_call()
     return seconds, rates, fractions
 
 
@@ -80,10 +85,12 @@ def random_batch(cfg: ModelConfig, batch: int, device: torch.device) -> dict[str
 
 
 def bench_model(cfg: ModelConfig, batch: int, device: torch.device, dtype: torch.dtype,
-                repeats: int = 5, inference_steps: int = 16,
-                inference_repeats: int = 2, compile: bool = False) -> dict:
+                repeats: int = 5, inference_steps: int = 16, inference_repeats: int = 2,
+                compile: bool = False, progress: Callable[..., None] | None = None) -> dict:
     """Forward+backward of one supervision step and a full inference pass, as rates and fractions
-    (`compile`: torch.compile the networks first; the untimed warm-up call pays for the compilation)."""
+    (`compile`: torch.compile the networks first; the untimed warm-up call pays for the compilation).
+    `progress(done, total, fraction, note)` hears of each timed call (warm-ups included); the fraction
+    weighs the calls by their FLOPs, as an inference pass costs many training steps."""
     model = RecursiveModel(cfg).to(device)
     model.set_compute_dtype(dtype)
     if compile:
@@ -110,11 +117,24 @@ def bench_model(cfg: ModelConfig, batch: int, device: torch.device, dtype: torch
             for _ in range(inference_steps):
                 carry, _ = model.step(carry, data, max_steps=inference_steps)
 
+    calls = [("train step", flops["train"])] * (repeats + 1) + \
+        [("inference pass", flops["forward"] * inference_steps)] * (max(1, inference_repeats) + 1)
+    total_work, done = sum(w for _, w in calls), [0, 0.0]
+
+    def tick() -> None:
+        done[1] += calls[done[0]][1]
+        done[0] += 1
+        if progress is not None:
+            label = calls[min(done[0], len(calls) - 1)][0]
+            progress(done[0], len(calls), done[1] / total_work, f"next: {label}" if done[0] < len(calls) else "")
+
+    if progress is not None:
+        progress(0, len(calls), 0.0, "next: train step (warm-up)")
     model.train()
-    tr = rates_against_matmul(train_step, flops["train"] * batch, dtype, device, repeats)
+    tr = rates_against_matmul(train_step, flops["train"] * batch, dtype, device, repeats, tick)
     model.eval()
     inf = rates_against_matmul(inference, flops["forward"] * batch * inference_steps, dtype, device,
-                               max(1, inference_repeats))
+                               max(1, inference_repeats), tick)
     peak = matmul_rate(dtype, device)
 
     def summary(result) -> dict:

@@ -62,6 +62,7 @@ def register(sub, bench_sub) -> None:
     bench.add_argument("--inference-repeats", type=int, default=2, help="timed inference passes")
     bench.add_argument("--threads", type=int, default=0, help="torch threads (0 = torch's default)")
     bench.add_argument("--json", action="store_true", help="print one JSON object")
+    bench.add_argument("--quiet", action="store_true", help="no progress lines")
     bench.set_defaults(func=_bench)
 
 
@@ -145,6 +146,7 @@ def _bench(args) -> int:
 
     from ..cli import print_json
     from ..device import resolve_device, resolve_dtype
+    from ..progress import Progress
     from .bench import bench_model
 
     if args.threads:
@@ -154,8 +156,14 @@ def _bench(args) -> int:
     results = []
     for name in args.dtype.split(","):
         dtype = resolve_dtype(name.strip(), device)
+        if device.type == "cpu" and not args.quiet:
+            _warn_if_long(cfg.model, args, device, dtype)
+        progress = Progress(f"bench model {cfg.preset} batch {args.batch} on {device} "
+                            f"({str(dtype).replace('torch.', '')})", unit="timed calls", quiet=args.quiet)
         results.append(bench_model(cfg.model, args.batch, device, dtype, repeats=args.repeats,
-                                   inference_steps=args.inference_steps, inference_repeats=args.inference_repeats))
+                                   inference_steps=args.inference_steps, inference_repeats=args.inference_repeats,
+                                   progress=progress))
+        progress.close()
     report = {"preset": cfg.preset, "results": results}
     if args.json:
         print_json(report)
@@ -171,3 +179,19 @@ def _bench(args) -> int:
               f"{i['examples_per_s']:.1f} examples/s, {i['fraction_of_matmul_best']:.2f} of matmul "
               f"(median {i['fraction_of_matmul_median']:.2f})")
     return 0
+
+
+def _warn_if_long(model_cfg, args, device, dtype) -> None:
+    """On a CPU a paper-size model takes minutes per call: say how long at the least before starting."""
+    import sys
+
+    from .bench import matmul_rate
+    from .flops import step_flops
+
+    flops = step_flops(model_cfg)
+    work = args.batch * (flops["train"] * (args.repeats + 1)
+                         + flops["forward"] * args.inference_steps * (max(1, args.inference_repeats) + 1))
+    seconds = work / matmul_rate(dtype, device, repeats=1)  # the model runs at most at the matmul rate
+    if seconds > 60:
+        print(f"bench model: at least {seconds / 60:.0f} min on this CPU ({work / 1e12:.1f} TFLOP at its matmul "
+              f"rate); a smaller --batch or --inference-steps is quicker", file=sys.stderr, flush=True)

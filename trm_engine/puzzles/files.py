@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..errors import TrmError
+from ..errors import PuzzleError, TrmError
 
 
 @contextlib.contextmanager
@@ -84,4 +84,21 @@ def text_or_file(value: str) -> tuple[str, str]:
         with contextlib.suppress(OSError, ValueError):
             if Path(value).is_file():
                 return read_text(value), value
+            if Path(value).is_dir():
+                raise PuzzleError(f"{value}: a folder, not a puzzle file")
+        if looks_like_path(value):
+            raise PuzzleError(f"{value}: no such file")
     return value, "<argument>"
+
+
+def looks_like_path(value: str) -> bool:
+    """A one-line argument that names a file rather than holding a puzzle: it has a folder separator or
+    ends in a file extension (`puzzle.sudoku`, `task.json`). Sudoku and maze texts are digits, dots and
+    the maze marks; ARC tasks are JSON objects."""
+    text = value.strip()
+    if not text or text.startswith(("{", "[")):
+        return False
+    if "/" in text or "\\" in text:
+        return True
+    stem, dot, ext = text.rpartition(".")
+    return bool(dot and stem and ext[:1].isalpha() and ext.isalnum())

@@ -34,6 +34,7 @@ def register(sub, bench_sub) -> None:
     p.add_argument("--kind", choices=("y", "z", "all"), default="y", help="render: which states to animate")
     p.add_argument("--state", type=int, help="render PNG: which state (default the last)")
     p.add_argument("--json", action="store_true", help="info: print one JSON object")
+    p.add_argument("--quiet", action="store_true", help="no progress lines while recording")
     p.set_defaults(func=_trace)
 
 
@@ -93,6 +94,7 @@ def _record(args) -> int:
     from ..config import preset_family
     from ..eval.commands import resolve_checkpoint
     from ..model.checkpoint import file_sha256, load_model
+    from ..progress import Progress
     from .puzzle_input import prepare_text
     from .trace_file import TraceWriter
     from .tracer import HaltRecord, Tracer
@@ -110,14 +112,18 @@ def _record(args) -> int:
                     meta={"puzzle_source": puzzle.source, "no_solution_because": puzzle.note})
     checkpoint = {"path": str(path), "sha256": file_sha256(path), "step": int(body.get("step", 0))}
     writer = TraceWriter(args.out, tracer.trace, checkpoint)
+    progress = Progress(f"tracing {path.name} on {puzzle.source}", unit="supervision steps", quiet=args.quiet)
+    progress(0, steps)
     try:
         for item in tracer.run(steps):
             if isinstance(item, HaltRecord):
                 writer.append_halt(item)
+                progress(item.sup_step, steps)
             else:
                 writer.append_state(item)
         writer.close(tracer.finish())
     finally:
+        progress.close()
         writer.__exit__(None, None, None)
     final = tracer.trace.states[-1] if tracer.trace.states else None
     right = "" if final is None or final.cell_accuracy != final.cell_accuracy else \

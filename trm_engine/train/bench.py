@@ -80,7 +80,9 @@ def bench_dataset(cfg: RunConfig, count: int, seed: int = 0) -> PuzzleDataset:
 
 
 # ---------------------------------------------------------------------------------- bench train
-def bench_train(cfg: RunConfig, batch: int, device_name: str, repeats: int, threads: int = 0) -> dict:
+def bench_train(cfg: RunConfig, batch: int, device_name: str, repeats: int, threads: int = 0,
+                progress=None) -> dict:
+    """`progress(done, total)` (optional) hears of each step: the two warm-ups, then whole and bare in turn."""
     if threads:
         torch.set_num_threads(threads)
     device = resolve_device(device_name)
@@ -116,12 +118,20 @@ def bench_train(cfg: RunConfig, batch: int, device_name: str, repeats: int, thre
         sync(device)
         return time.perf_counter() - t0
 
-    full_step(), bare_step()  # warm-up
+    total = 2 + 2 * repeats
+    tick = progress or (lambda done, total: None)
+    tick(0, total)
+    full_step()  # warm-up
+    tick(1, total)
+    bare_step()
+    tick(2, total)
     full, bare, mm = [], [], []
-    for _ in range(repeats):
+    for i in range(repeats):
         mm.append(matmul_rate(dtype, device))
         full.append(timed(full_step))
+        tick(3 + 2 * i, total)
         bare.append(timed(bare_step))
+        tick(4 + 2 * i, total)
     mm.append(matmul_rate(dtype, device))
     flops = step_flops(cfg.model)["train"] * batch
     ratios = [f / b for f, b in zip(full, bare)]

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import torch
@@ -82,6 +83,8 @@ class Trainer:
         self.resume = resume
         self.control = control or Control()
         self._dataset = dataset
+        # step -> a `progress(done, total, fraction)` callable for that step's evaluation (rank 0 only)
+        self.eval_progress: Callable[[int], Callable[[int, int, float], None]] | None = None
 
     # ------------------------------------------------------------------------------------- set-up
     def _setup(self) -> None:
@@ -99,6 +102,8 @@ class Trainer:
             self._dataset = PuzzleDataset.open(self.requested.data.path)
         self.dataset = self._dataset
         self.cfg = cfg = prepare_config(self.requested, self.dataset)
+        if cfg.data.path:  # the run folder names its dataset absolutely: eval and resume work from anywhere
+            cfg.data.path = os.path.abspath(cfg.data.path)
         self.main = self.ctx.is_main
 
         torch.manual_seed(t.seed)  # same init on every rank, then rank 0's copy anyway
@@ -429,10 +434,13 @@ class Trainer:
             self.in_flight.watch(self.eval_model)
         self.eval_model.load_state_dict(self.weights_for_eval())
         d, t = self.cfg.data, self.cfg.train
+        progress = self.eval_progress(self.step) if self.eval_progress is not None and self.main else None
         report = evaluate(self.eval_model, self.dataset, d.eval_split, steps=t.eval_steps,
                           batch_size=min(t.global_batch_size, 256 * self.ctx.world_size), limit=d.eval_limit,
                           augmentations=eval_augmentations(self.cfg, self.dataset), rank=self.ctx.rank,
-                          world_size=self.ctx.world_size)
+                          world_size=self.ctx.world_size, progress=progress)
+        if hasattr(progress, "close"):
+            progress.close()
         pooled = {}
         if d.eval_pool_votes and report.votes is not None:  # the official aggregated voting
             if self.pooled_votes is None:
