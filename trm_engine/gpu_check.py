@@ -127,8 +127,8 @@ class Check:
 
     # ------------------------------------------------------------------------------------- stages
     def _datasets(self) -> dict:
+        from .data.arc_build import build_arc_version
         from .data.build import MazeBuild, SudokuBuild, build_maze, build_sudoku
-        from .data.commands import build_arc_version
         from .puzzles.generate import MazeSettings
 
         p, data, out = self.plan, self.out / "data", {}

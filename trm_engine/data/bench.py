@@ -48,8 +48,8 @@ def _warm_up_in_fresh_process(cache_dir: str) -> float:
 def run_data_bench(sudoku: int = 1000, maze: int = 1000, arc: bool = True, concept: Path | None = None,
                    cold: bool = True, quiet: bool = False) -> dict:
     from ..progress import Progress
+    from .arc_build import build_arc_version
     from .build import MazeBuild, SudokuBuild, build_maze, build_sudoku
-    from .commands import build_arc_version
 
     result: dict = {"cpu_count": os.cpu_count()}
     with tempfile.TemporaryDirectory(prefix="trm-bench-") as tmp:

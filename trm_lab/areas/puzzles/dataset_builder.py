@@ -41,7 +41,7 @@ IMPORTS = ("arc-folder", "official", "sudoku-csv", "maze-csv")  # kinds that rea
 def build_and_save(kind: str, options: dict, path: Path, progress=None) -> Path:
     """Run the engine's builder or importer for `kind` and write the dataset file (in the worker thread)."""
     from trm_engine.data import arc_build, arc_sources, build, importers
-    from trm_engine.data.commands import build_arc_version
+    from trm_engine.data.arc_build import build_arc_version
 
     if kind in ("sudoku9", "sudoku4"):
         lo, hi = options["ratings"] if kind == "sudoku9" else (0, -1)
