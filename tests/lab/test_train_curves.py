@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication
 from trm_lab.widgets.curves import CurvesView, PlotSpec, SeriesSpec, smooth_ema
 
 PLOTS = [PlotSpec("loss", "Loss", (SeriesSpec("loss", "loss"), SeriesSpec("aux", "aux", dashed=True)), log_y=True),
-         PlotSpec("eval", "Eval", (SeriesSpec("eval", "exact", smoothed=False),))]
+         PlotSpec("eval", "Eval", (SeriesSpec("eval", "exact", smoothed=False, markers=True),))]
 
 
 def reference_ema(values, w):
