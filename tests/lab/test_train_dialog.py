@@ -128,3 +128,13 @@ def test_eval_interval_follows_the_length_until_set_and_the_name_defaults_to_the
     assert interval.value() == 500 and dialog.length_box.value() == 3000
     assert dialog.name_edit.text() == "" and dialog.plan().cfg.name == "sudoku-mlp-lab"
     assert dialog.plan().run_dir.name.endswith("-sudoku-mlp-lab")
+
+
+def test_preset_descriptions_state_no_time_the_dialog_measures_it(qtbot, dialog):
+    import re
+
+    from trm_engine.config import preset_description, preset_names
+    timed = [n for n in preset_names() if re.search(r"\b(minute|second|hour)s?\b", preset_description(n), re.I)]
+    assert timed == []  # a time depends on the machine: the dialog measures a step instead
+    dialog.preset_box.setCurrentIndex(dialog.preset_box.findData("sudoku4-mlp-lab"))
+    assert "Default length 1,500 steps" in dialog.preset_note.text()

@@ -268,7 +268,9 @@ class NewRunDialog(QDialog):
         if not name:
             return
         cfg = load_preset(name)
-        self.preset_note.setText(preset_description(name))
+        length = f"{cfg.train.steps:,} steps" if cfg.train.steps else f"{cfg.train.epochs:,} epochs"
+        self.preset_note.setText(f"{preset_description(name)}\nDefault length {length}; the time below is "
+                                 "measured on this machine.")
         for box, value in ((self.seed_box, cfg.train.seed), (self.length_box, cfg.train.steps or cfg.train.epochs)):
             box.blockSignals(True)
             box.setValue(max(box.minimum(), value))
