@@ -169,11 +169,14 @@ def test_the_status_bar_and_the_header_show_the_same_step(qtbot, panel, data):
 
     def compare(event) -> None:  # after the window's and the header's own slots have run
         if type(event).__name__ == "TrainMetrics":
-            seen.append((window.progress.label.text(), panel.monitor.header.text(), event.step))
+            row = panel.runs.items.get(source.run_dir)
+            seen.append((window.progress.label.text(), panel.monitor.header.text(), event.step,
+                         row.text(2) if row is not None else None))
 
     source.job.progressed.connect(compare)
     with qtbot.waitSignal(source.ended, timeout=60000):
         pass
     assert len(seen) == 8
-    for status, header, step in seen:
+    for status, header, step, listed in seen:
         assert f"step {step:,} of 8" in status and f"step {step:,} / 8" in header, (status, header)
+        assert listed in (None, f"{step}/8")  # the run list too, once it lists the run

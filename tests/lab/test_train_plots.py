@@ -119,6 +119,8 @@ def test_experiment_runs_are_listed_marked_and_every_column_fits(qtbot, tmp_path
             assert metrics.horizontalAdvance(item.text(col)) <= header.sectionSize(col), item.text(col)
     assert [tree.headerItem().text(c) for c in range(tree.columnCount())] == \
         ["Run", "State", "Step", "Best", "Device"]
+    runs.set_step(tmp_path / "runs" / "20260101-000000-a", 1300, 3000)  # a live run's events
+    assert runs.items[tmp_path / "runs" / "20260101-000000-a"].text(2) == "1,300/3k"
 
 
 def test_run_lengths_are_shortened_only_where_nothing_is_lost():

@@ -132,6 +132,8 @@ class TrainPanel(Panel):
             self._update_actions()
 
     def _on_session_stepped(self, path: Path) -> None:
+        history = self.histories[path]
+        self.runs.set_step(path, history.step, history.total_steps)
         if path == self.monitor.current:  # as the status bar does, not at the next redraw of the plots
             self.monitor.update_header()
 

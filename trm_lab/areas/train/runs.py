@@ -221,6 +221,14 @@ class RunList(QWidget):
         item.setFont(0, QFont(font))
         item.setForeground(1, QColor(STATE_COLORS[state]) if state in STATE_COLORS else item.foreground(2))
 
+    def set_step(self, path: Path, step: int, total: int) -> None:
+        """A live run's step, as its events arrive (its status file is written less often)."""
+        item = self.items.get(Path(path))
+        if item is not None:
+            self.tree.blockSignals(True)
+            item.setText(2, f"{step:,}/{short_count(total)}")
+            self.tree.blockSignals(False)
+
     def set_color(self, path: Path, color: QColor | None) -> None:
         item = self.items.get(Path(path))
         if item is not None:
