@@ -138,3 +138,14 @@ def test_preset_descriptions_state_no_time_the_dialog_measures_it(qtbot, dialog)
     assert timed == []  # a time depends on the machine: the dialog measures a step instead
     dialog.preset_box.setCurrentIndex(dialog.preset_box.findData("sudoku4-mlp-lab"))
     assert "Default length 1,500 steps" in dialog.preset_note.text()
+
+
+def test_a_dataset_of_the_presets_size_is_chosen(qtbot, dialog):
+    from trm_lab.areas.train.dialog import describe_dataset
+    from trm_lab.bench import make_sudoku_dataset
+    nine = make_sudoku_dataset(settings.locations().datasets / "sudoku9.h5", 20)
+    dialog._on_datasets_found([describe_dataset(nine)])
+    dialog.preset_box.setCurrentIndex(dialog.preset_box.findData("sudoku-mlp-lab"))
+    assert dialog.dataset_box.currentData() == nine
+    dialog.preset_box.setCurrentIndex(dialog.preset_box.findData("sudoku4-mlp-lab"))
+    assert dialog.dataset_box.currentData().name == "sudoku4.h5"

@@ -65,17 +65,17 @@ class LaunchPlan:
     processes: int = 1  # > 1: torchrun, one process per GPU (or CPU processes with gloo)
 
 
-def describe_dataset(path: Path) -> tuple[Path, str, str]:
-    """(path, family, "name (split sizes)") of a dataset file; DataError if it is not one. Opening
-    memory-maps the big arrays, so this is quick whatever the file's size."""
+def describe_dataset(path: Path) -> tuple[Path, str, str, int]:
+    """(path, family, "name (split sizes)", puzzle tokens) of a dataset file; DataError if it is not one.
+    Opening memory-maps the big arrays, so this is quick whatever the file's size."""
     from trm_engine.data.dataset import PuzzleDataset
 
     ds = PuzzleDataset.open(path)
     sizes = ", ".join(f"{name} {ds[name].num_examples:,}" for name in ds.splits)
-    return Path(path), ds.family, f"{Path(path).name}  ({sizes})"
+    return Path(path), ds.family, f"{Path(path).name}  ({sizes})", ds.seq_len
 
 
-def scan_datasets(folder: Path) -> list[tuple[Path, str, str]]:
+def scan_datasets(folder: Path) -> list[tuple[Path, str, str, int]]:
     """Every dataset file in `folder` (in a worker thread)."""
     found = []
     for path in sorted(Path(folder).glob("*.h5")):
@@ -97,7 +97,7 @@ class NewRunDialog(QDialog):
         self.measure_job: Job | None = None
         self.params: int | None = None
         self.step_seconds: float | None = None
-        self._datasets: list[tuple[Path, str, str]] = []
+        self._datasets: list[tuple[Path, str, str, int]] = []
         self._wanted_dataset = dataset
         self._eval_follows_length = True  # until the user sets the evaluation interval
 
@@ -208,7 +208,7 @@ class NewRunDialog(QDialog):
             job.start()
 
     def _on_datasets_found(self, found: list) -> None:
-        known = {p for p, _f, _t in self._datasets}
+        known = {row[0] for row in self._datasets}
         self._datasets += [row for row in found if row[0] not in known]
         self._fill_datasets()
 
@@ -238,11 +238,16 @@ class NewRunDialog(QDialog):
 
     def _fill_datasets(self) -> None:
         current = self._wanted_dataset or self.dataset_box.currentData()
+        preset = self.preset_box.currentData()
+        size = load_preset(preset).model.seq_len if preset else 0
+        rows = [row for row in self._datasets if row[1] == self.family()]
+        fits = [row[0] for row in rows if row[3] == size]  # e.g. 4x4 Sudoku for the 4x4 preset
+        if not self._wanted_dataset and fits and current not in fits:
+            current = fits[0]
         self.dataset_box.blockSignals(True)
         self.dataset_box.clear()
-        for path, family, text in self._datasets:
-            if family == self.family():
-                self.dataset_box.addItem(text, path)
+        for path, _family, text, _size in rows:
+            self.dataset_box.addItem(text, path)
         if not self.dataset_box.count():
             self.dataset_box.addItem("no dataset of this family yet: Generate\u2026 or Browse\u2026", None)
         index = self.dataset_box.findData(current)
@@ -281,6 +286,7 @@ class NewRunDialog(QDialog):
         self.form.set_config(cfg)
         self._eval_follows_length = True
         self._scale_eval_interval()
+        self._fill_datasets()
 
     def _on_eval_interval_value_changed(self, _value: int) -> None:
         self._eval_follows_length = False  # the user's choice stands
