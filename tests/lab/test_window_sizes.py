@@ -96,7 +96,8 @@ from trm_lab.qapp import create_app
 app = create_app(sys.argv[:1])
 from trm_lab.main_window import MainWindow
 from trm_lab.theme import ThemeManager
-window = MainWindow(ThemeManager(app, "light"))
+from trm_lab.areas.puzzles import PANEL  # the widest area: 1,245 pixels with the sidebar
+window = MainWindow(ThemeManager(app, "light"), [PANEL])
 window.show()
 app.processEvents()
 screen = window.screen()
