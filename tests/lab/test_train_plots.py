@@ -99,8 +99,8 @@ def write_run(path, name: str, step: int = 1234, total: int = 3000) -> None:
 def test_experiment_runs_are_listed_marked_and_every_column_fits(qtbot, tmp_path):
     write_run(tmp_path / "runs" / "20260101-000000-a", "a run with a rather long name typed by its user")
     write_run(tmp_path / "exp" / "halting" / "act" / "seed1", "", step=40, total=300)
-    rows = scan_runs(tmp_path / "runs", [], [tmp_path / "exp"])
-    assert sorted(r.get("experiment", "") for r in rows) == ["", "halting/act/seed1"]
+    rows = scan_runs(tmp_path / "runs", [tmp_path / "exp" / "halting" / "act" / "seed1"], [tmp_path / "exp"])
+    assert sorted(r.get("experiment", "") for r in rows) == ["", "halting/act/seed1"]  # attached too: still marked
     runs = RunList()
     qtbot.addWidget(runs)
     runs.resize(300, 300)

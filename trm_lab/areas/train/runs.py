@@ -80,15 +80,16 @@ def is_run_path(path: Path) -> bool:
 def scan_runs(root: Path, extra: list[Path], experiments: list[Path] = ()) -> list[dict]:
     """Summaries of every run under `root`, of the `extra` folders and of the experiment runs under the
     `experiments` folders (those rows carry "experiment": "suite/variant/seedN"); runs in a worker thread."""
-    found = [(run, "") for run in list_runs(root) + [RunDirectory(p) for p in extra]]
+    marks = {}  # an experiment's run stays marked when it is also attached (Open in Train Monitor)
     for folder in experiments:
         for config in sorted(Path(folder).glob("*/*/*/config.json")):
-            found.append((RunDirectory(config.parent), "/".join(config.parent.relative_to(folder).parts)))
+            marks[config.parent] = "/".join(config.parent.relative_to(folder).parts)
     rows, seen = [], set()
-    for run, experiment in found:
+    for run in list_runs(root) + [RunDirectory(p) for p in extra] + [RunDirectory(p) for p in marks]:
         if run.path in seen or not is_run_path(run.path):
             continue
         seen.add(run.path)
+        experiment = marks.get(run.path, "")
         try:
             row = run.summary()
         except RunError as exc:
