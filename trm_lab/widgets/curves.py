@@ -19,9 +19,8 @@ every point made each redraw re-lay out every axis, the bulk of a redraw's cost.
 from __future__ import annotations
 
 import csv
-import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -31,39 +30,13 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QFrame, QScrollArea, QVBoxLayout, QWidget
 
 from .plot_axis import ReadableAxis
+from .smoothing import EmaState, extends
 
 X_MODES = {"step": "step", "time": "wall time (min)"}
 TITLE_SIZE = "10pt"
 DEFAULT_SMOOTHING = 0.6  # TensorBoard's default
 MIN_PLOT_WIDTH = 250  # narrower than this, the grid drops a column (a 1024-pixel window shows two)
 MIN_PLOT_HEIGHT = 170  # the grid scrolls vertically rather than squeeze plots below this
-
-
-def smooth_ema(values: np.ndarray, weight: float) -> np.ndarray:
-    """TensorBoard's classic smoothing: a debiased exponential moving average. Non-finite points pass
-    through unchanged and do not enter the average; a constant series is returned as it is."""
-    return EmaState(weight).extend(np.asarray(values, dtype=float))
-
-
-@dataclass
-class EmaState:
-    """The running state of `smooth_ema`, so a growing series is smoothed only in its new points."""
-
-    weight: float
-    last: float = 0.0
-    count: int = 0  # finite points averaged so far
-    out: list = field(default_factory=list)
-
-    def extend(self, values: np.ndarray) -> np.ndarray:
-        w = self.weight
-        for v in values.tolist():
-            if not math.isfinite(v):
-                self.out.append(v)
-                continue
-            self.last = self.last * w + (1.0 - w) * v
-            self.count += 1
-            self.out.append(self.last / (1.0 - w ** self.count) if w < 1.0 else self.last)
-        return np.asarray(self.out, dtype=float)
 
 
 LINE_GLYPHS = {Qt.PenStyle.SolidLine: "\u2014", Qt.PenStyle.DashLine: "--", Qt.PenStyle.DotLine: "\u00b7\u00b7"}
@@ -212,7 +185,7 @@ class CurvesView(QWidget):
             self._style(curve, run, key)
         old = curve.values
         curve.steps, curve.times, curve.values = (np.asarray(a, dtype=float) for a in (steps, times, values))
-        if curve.ema is not None and not _extends(curve.values, old, len(curve.ema.out)):
+        if curve.ema is not None and not extends(curve.values, old, len(curve.ema.out)):
             curve.ema = None  # the series was rewritten (a resumed run dropped later points): start over
         self._draw(curve, key)
 
@@ -403,10 +376,3 @@ class _TimedGraphics(pg.GraphicsLayoutWidget):
         super().paintEvent(event)
         elapsed = (time.perf_counter() - start) * 1000
         self.paint_ms = elapsed if not self.paint_ms else 0.7 * self.paint_ms + 0.3 * elapsed
-
-
-def _extends(new: np.ndarray, old: np.ndarray, done: int) -> bool:
-    """True if `new` starts with the first `done` points of `old` (the series only grew)."""
-    if not done:
-        return True
-    return len(new) >= done and len(old) >= done and np.array_equal(new[:done], old[:done], equal_nan=True)
