@@ -1,6 +1,10 @@
 """The main window: a sidebar of areas (Puzzles, Train, Inspect, Experiments) over a stack of panels,
 the menus, the status bar and the open-file dispatch. It only composes panels; each area lives in its
 own package under trm_lab/areas and describes itself with a PanelSpec (see trm_lab/panel.py).
+
+Each panel sits in a scroll area, so no panel's minimum size can push the window past the screen (at
+QT_SCALE_FACTOR=2 a 1280x720 screen is smaller than the panels' minimum); the first window takes at
+most FIRST_SIZE and at most SCREEN_SHARE of the screen, centred.
 """
 
 from __future__ import annotations
@@ -8,7 +12,7 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QRect, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoGroup, QUndoStack
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -16,6 +20,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMainWindow,
     QMenu,
+    QScrollArea,
     QStackedWidget,
     QWidget,
 )
@@ -34,6 +39,17 @@ PANEL_MODULES = (
     "trm_lab.areas.inspect",
     "trm_lab.areas.experiments",
 )
+FIRST_SIZE = QSize(1280, 820)  # the first window's size where the screen has room
+SCREEN_SHARE = 0.92  # ... and its most of the screen's free area
+
+
+def fit_to_screen(size: QSize, available: QRect) -> QRect:
+    """`size`, shrunk to SCREEN_SHARE of `available` where it is larger, centred on it."""
+    width = min(size.width(), int(available.width() * SCREEN_SHARE))
+    height = min(size.height(), int(available.height() * SCREEN_SHARE))
+    rect = QRect(0, 0, width, height)
+    rect.moveCenter(available.center())
+    return rect
 
 
 def available_panels() -> list[PanelSpec]:
@@ -61,6 +77,7 @@ class MainWindow(QMainWindow):
         self.context = AppContext(self, theme)
         self.specs = available_panels() if specs is None else specs
         self.panels: dict[str, Panel] = {}
+        self.holders: dict[str, QScrollArea] = {}  # each panel's scroll area in the stack
         self.undo_group = QUndoGroup(self)
         self._panel_actions: dict[str, list[QAction]] = {}
 
@@ -97,7 +114,12 @@ class MainWindow(QMainWindow):
         panel = spec.create(self.context)
         panel.setObjectName(f"panel_{spec.key}")
         self.panels[spec.key] = panel
-        self.stack.addWidget(panel)
+        holder = self.holders[spec.key] = QScrollArea()
+        holder.setObjectName(f"holder_{spec.key}")
+        holder.setFrameShape(QScrollArea.Shape.NoFrame)
+        holder.setWidgetResizable(True)
+        holder.setWidget(panel)
+        self.stack.addWidget(holder)
         QListWidgetItem(icon(spec.icon), spec.title, self.sidebar).setData(Qt.ItemDataRole.UserRole, spec.key)
         panel.status_posted.connect(self.context.show_status)
         panel.undo_stack_changed.connect(self._on_panel_undo_stack_changed)
@@ -120,7 +142,7 @@ class MainWindow(QMainWindow):
         if not 0 <= row < len(self.specs):
             return
         key = self.specs[row].key
-        self.stack.setCurrentWidget(self.panels[key])
+        self.stack.setCurrentWidget(self.holders[key])
         for panel_key, actions in self._panel_actions.items():
             for action in actions:
                 action.setVisible(panel_key == key)
@@ -316,8 +338,9 @@ class MainWindow(QMainWindow):
         geometry = store.value("window/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
-        else:
-            self.resize(1280, 820)
+        screen = self.screen().availableGeometry()
+        if geometry is None or self.width() > screen.width() or self.height() > screen.height():
+            self.setGeometry(fit_to_screen(FIRST_SIZE if geometry is None else self.size(), screen))
         state = store.value("window/state")
         if state is not None:
             self.restoreState(state)

@@ -67,7 +67,7 @@ def test_sidebar_areas_and_contextual_menu_actions(qtbot, theme):
     one, two = window.panels["one"], window.panels["two"]
     assert one.action.isVisible() and not two.action.isVisible()
     window.show_area("two")
-    assert window.stack.currentWidget() is two
+    assert window.stack.currentWidget().widget() is two
     assert two.action.isVisible() and not one.action.isVisible()
 
 

@@ -11,10 +11,11 @@ import pytest
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
-from trm_lab.widgets.curves import CurvesView, PlotSpec, SeriesSpec, smooth_ema
+from trm_lab.widgets.curves import CurvesView, PlotSpec, SeriesSpec
+from trm_lab.widgets.smoothing import smooth_ema
 
 PLOTS = [PlotSpec("loss", "Loss", (SeriesSpec("loss", "loss"), SeriesSpec("aux", "aux", dashed=True)), log_y=True),
-         PlotSpec("eval", "Eval", (SeriesSpec("eval", "exact", smoothed=False),))]
+         PlotSpec("eval", "Eval", (SeriesSpec("eval", "exact", smoothed=False, markers=True),))]
 
 
 def reference_ema(values, w):

@@ -99,3 +99,53 @@ def test_closing_the_dialog_stops_the_measurement(qtbot, dialog):
     with qtbot.waitSignal(job.ended, timeout=60000):
         dialog.reject()
     assert job.state.value in ("cancelled", "finished")
+
+
+def test_generate_follows_the_presets_family_and_size(qtbot, dialog):
+    for family, preset, check in (
+            ("sudoku", "sudoku4-mlp-lab", lambda b: b.kind() == "sudoku4"),
+            ("sudoku", "sudoku-mlp-lab", lambda b: b.kind() == "sudoku9"),
+            ("maze", "maze-att-lab", lambda b: b.kind() == "maze" and b.side_box.value() == 9
+             and "maze9-" in b.path_edit.text()),
+            ("arc", "arc-att-lab", lambda b: b.kind() == "arc-agi-1" and b.options()["canvas"] == 10)):
+        dialog.family_box.setCurrentIndex(dialog.family_box.findData(family))
+        dialog.preset_box.setCurrentIndex(dialog.preset_box.findData(preset))
+        dialog._on_build_clicked()
+        assert check(dialog.build_dialog), preset
+        dialog.build_dialog.reject()
+
+
+def test_eval_interval_follows_the_length_until_set_and_the_name_defaults_to_the_preset(qtbot, dialog):
+    dialog.preset_box.setCurrentIndex(dialog.preset_box.findData("sudoku4-mlp-lab"))  # 1500 steps, eval every 250
+    interval = dialog.form.editors["train.eval_interval"]
+    assert dialog.length_box.value() == 1500 and interval.value() == 250
+    dialog.length_box.setValue(60)
+    assert interval.value() == 10 and dialog.config().train.eval_interval == 10  # a short run evaluates too
+    interval.setValue(25)  # the user's choice stands
+    dialog.length_box.setValue(600)
+    assert dialog.config().train.eval_interval == 25
+    dialog.preset_box.setCurrentIndex(dialog.preset_box.findData("sudoku-mlp-lab"))
+    assert interval.value() == 500 and dialog.length_box.value() == 3000
+    assert dialog.name_edit.text() == "" and dialog.plan().cfg.name == "sudoku-mlp-lab"
+    assert dialog.plan().run_dir.name.endswith("-sudoku-mlp-lab")
+
+
+def test_preset_descriptions_state_no_time_the_dialog_measures_it(qtbot, dialog):
+    import re
+
+    from trm_engine.config import preset_description, preset_names
+    timed = [n for n in preset_names() if re.search(r"\b(minute|second|hour)s?\b", preset_description(n), re.I)]
+    assert timed == []  # a time depends on the machine: the dialog measures a step instead
+    dialog.preset_box.setCurrentIndex(dialog.preset_box.findData("sudoku4-mlp-lab"))
+    assert "Default length 1,500 steps" in dialog.preset_note.text()
+
+
+def test_a_dataset_of_the_presets_size_is_chosen(qtbot, dialog):
+    from trm_lab.areas.train.dialog import describe_dataset
+    from trm_lab.bench import make_sudoku_dataset
+    nine = make_sudoku_dataset(settings.locations().datasets / "sudoku9.h5", 20)
+    dialog._on_datasets_found([describe_dataset(nine)])
+    dialog.preset_box.setCurrentIndex(dialog.preset_box.findData("sudoku-mlp-lab"))
+    assert dialog.dataset_box.currentData() == nine
+    dialog.preset_box.setCurrentIndex(dialog.preset_box.findData("sudoku4-mlp-lab"))
+    assert dialog.dataset_box.currentData().name == "sudoku4.h5"

@@ -160,3 +160,23 @@ def test_closing_the_app_while_training_asks_then_stops_with_a_checkpoint(qtbot,
     status = json.loads((source.run_dir / "status.json").read_text())
     assert status["state"] == "stopped"
     assert RunDirectory(source.run_dir).latest_checkpoint().name == f"step_{status['step']:07d}.pt"
+
+
+def test_the_status_bar_and_the_header_show_the_same_step(qtbot, panel, data):
+    window = panel.window()
+    source = panel.start_run(plan(tiny_config(data, "steps=8", "eval_interval=4"), "same-step"))
+    seen = []
+
+    def compare(event) -> None:  # after the window's and the header's own slots have run
+        if type(event).__name__ == "TrainMetrics":
+            row = panel.runs.items.get(source.run_dir)
+            seen.append((window.progress.label.text(), panel.monitor.header.text(), event.step,
+                         row.text(2) if row is not None else None))
+
+    source.job.progressed.connect(compare)
+    with qtbot.waitSignal(source.ended, timeout=60000):
+        pass
+    assert len(seen) == 8
+    for status, header, step, listed in seen:
+        assert f"step {step:,} of 8" in status and f"step {step:,} / 8" in header, (status, header)
+        assert listed in (None, f"{step}/8")  # the run list too, once it lists the run

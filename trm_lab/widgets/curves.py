@@ -6,6 +6,10 @@ recreated. Smoothing is TensorBoard's debiased EMA (default 0.6) drawn over the 
 step or the wall-clock time; "follow latest" scrolls a zoomed view along with new data and keeps its
 width; the x-axes are linked. Export: PNG of the grid, CSV of every series. Engine-agnostic.
 
+The grid keeps each plot readable: it has as many columns as fit MIN_PLOT_WIDTH (at most the number
+asked for) and scrolls vertically rather than squeeze a plot below MIN_PLOT_HEIGHT. Which line style
+is which series is said in the plot's title, so no legend lies over the curves.
+
 Auto-range is steady: each plot holds an invisible anchor spanning its data with headroom (25% more
 steps to the right, 10% above and below), moved only when the data leave it or shrink well inside it.
 The axes then keep their ranges, and their cached tick pictures, for most new points; re-ranging on
@@ -15,57 +19,43 @@ every point made each redraw re-lay out every axis, the bulk of a redraw's cost.
 from __future__ import annotations
 
 import csv
-import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QScrollArea, QVBoxLayout, QWidget
+
+from .plot_axis import ReadableAxis
+from .smoothing import EmaState, extends
 
 X_MODES = {"step": "step", "time": "wall time (min)"}
 TITLE_SIZE = "10pt"
 DEFAULT_SMOOTHING = 0.6  # TensorBoard's default
+MIN_PLOT_WIDTH = 250  # narrower than this, the grid drops a column (a 1024-pixel window shows two)
+MIN_PLOT_HEIGHT = 170  # the grid scrolls vertically rather than squeeze plots below this
 
 
-def smooth_ema(values: np.ndarray, weight: float) -> np.ndarray:
-    """TensorBoard's classic smoothing: a debiased exponential moving average. Non-finite points pass
-    through unchanged and do not enter the average; a constant series is returned as it is."""
-    return EmaState(weight).extend(np.asarray(values, dtype=float))
-
-
-@dataclass
-class EmaState:
-    """The running state of `smooth_ema`, so a growing series is smoothed only in its new points."""
-
-    weight: float
-    last: float = 0.0
-    count: int = 0  # finite points averaged so far
-    out: list = field(default_factory=list)
-
-    def extend(self, values: np.ndarray) -> np.ndarray:
-        w = self.weight
-        for v in values.tolist():
-            if not math.isfinite(v):
-                self.out.append(v)
-                continue
-            self.last = self.last * w + (1.0 - w) * v
-            self.count += 1
-            self.out.append(self.last / (1.0 - w ** self.count) if w < 1.0 else self.last)
-        return np.asarray(self.out, dtype=float)
+LINE_GLYPHS = {Qt.PenStyle.SolidLine: "\u2014", Qt.PenStyle.DashLine: "--", Qt.PenStyle.DotLine: "\u00b7\u00b7"}
 
 
 @dataclass(frozen=True)
 class SeriesSpec:
-    """One named series of a plot: drawn dashed or not, smoothed or shown as points (evaluations)."""
+    """One named series of a plot: its line style, smoothed or not, with a marker on each point or not."""
 
     key: str
     label: str
     dashed: bool = False
-    smoothed: bool = True  # False: points joined by a line, never smoothed (sparse series such as evals)
+    smoothed: bool = True  # False: the values as they are (a learning-rate schedule, sparse evaluations)
+    markers: bool = False  # a dot on each point (sparse series such as evaluations)
+    dotted: bool = False
+
+    @property
+    def pen_style(self) -> Qt.PenStyle:
+        return Qt.PenStyle.DotLine if self.dotted else Qt.PenStyle.DashLine if self.dashed else Qt.PenStyle.SolidLine
 
 
 @dataclass(frozen=True)
@@ -94,25 +84,25 @@ class CurvesView(QWidget):
         self.specs = {p.key: p for p in plots}
         self._series_plot = {s.key: p.key for p in plots for s in p.series}
         self._series_spec = {s.key: s for p in plots for s in p.series}
+        self.max_columns = columns
+        self.columns = columns
         self.graphics = _TimedGraphics()
         self.graphics.setObjectName("curves")
+        self.scroll = QScrollArea()  # plots keep a readable size: a short window scrolls them
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll.setWidget(self.graphics)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.graphics)
+        layout.addWidget(self.scroll)
         self.plots: dict[str, pg.PlotItem] = {}
-        self._legends: list[pg.LegendItem] = []
         for i, spec in enumerate(plots):
-            plot = self.graphics.addPlot(row=i // columns, col=i % columns)
-            plot.setTitle(spec.title, size=TITLE_SIZE)  # no grid by default: it triples the paint time
+            axes = {name: ReadableAxis(name) for name in ("left", "bottom")}
+            plot = self.graphics.addPlot(row=i // columns, col=i % columns, axisItems=axes)
+            self._set_title(plot, spec)  # no grid by default: it triples the paint time
             if self.plots:
                 plot.setXLink(next(iter(self.plots.values())))
-            if len(spec.series) > 1:  # which line style is which series (the colours are the runs)
-                legend = pg.LegendItem(offset=(-4, 4), labelTextSize="8pt", verSpacing=-6)
-                legend.setParentItem(plot.getViewBox())
-                for series in spec.series:
-                    style = Qt.PenStyle.DashLine if series.dashed else Qt.PenStyle.SolidLine
-                    legend.addItem(pg.PlotDataItem(pen=pg.mkPen("#808080", width=2, style=style)), series.label)
-                self._legends.append(legend)
             self.plots[spec.key] = plot
         self._curves: dict[tuple[str, str], _Curve] = {}
         self._anchors: dict[str, pg.PlotDataItem] = {}
@@ -127,6 +117,37 @@ class CurvesView(QWidget):
         self.follow = True
         self._foreground = "#202020"
         self._set_x_labels()
+
+    @staticmethod
+    def title_html(spec: PlotSpec) -> str:
+        """The plot's title and, where it has several series, which line style is which (the colours
+        are the runs)."""
+        if len(spec.series) < 2:
+            return spec.title
+        keys = "&nbsp; ".join(f"{LINE_GLYPHS[s.pen_style]}&nbsp;{s.label}" for s in spec.series)
+        return f"{spec.title}&nbsp;&nbsp; <span style='font-size:8pt'>{keys}</span>"
+
+    def _set_title(self, plot: pg.PlotItem, spec: PlotSpec, **style) -> None:
+        plot.setTitle(self.title_html(spec), size=TITLE_SIZE, **style)
+        plot.titleLabel.setMinimumWidth(0)  # a long title may be cut at its ends; it never widens the grid
+
+    # ---- layout -----------------------------------------------------------------------------------
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        width = event.size().width() - self.scroll.verticalScrollBar().sizeHint().width()
+        self.set_columns(max(1, min(self.max_columns, width // MIN_PLOT_WIDTH)))
+
+    def set_columns(self, columns: int) -> None:
+        """Lay the plots out in `columns` columns (as many rows as they need), in their order."""
+        plots = list(self.plots.values())
+        if columns != self.columns:
+            self.columns = columns
+            layout = self.graphics.ci
+            for plot in plots:
+                layout.removeItem(plot)
+            for i, plot in enumerate(plots):
+                layout.addItem(plot, row=i // columns, col=i % columns)
+        self.graphics.setMinimumHeight(-(-len(plots) // columns) * MIN_PLOT_HEIGHT)
 
     # ---- runs and data ----------------------------------------------------------------------------
     def runs(self) -> list[str]:
@@ -164,7 +185,7 @@ class CurvesView(QWidget):
             self._style(curve, run, key)
         old = curve.values
         curve.steps, curve.times, curve.values = (np.asarray(a, dtype=float) for a in (steps, times, values))
-        if curve.ema is not None and not _extends(curve.values, old, len(curve.ema.out)):
+        if curve.ema is not None and not extends(curve.values, old, len(curve.ema.out)):
             curve.ema = None  # the series was rewritten (a resumed run dropped later points): start over
         self._draw(curve, key)
 
@@ -234,16 +255,11 @@ class CurvesView(QWidget):
         self.graphics.setBackground(background)
         for spec in self.specs.values():
             plot = self.plots[spec.key]
-            plot.setTitle(spec.title, color=foreground, size=TITLE_SIZE)
+            self._set_title(plot, spec, color=foreground)
             for name in ("left", "bottom"):
                 axis = plot.getAxis(name)
                 axis.setPen(pg.mkPen(foreground))
                 axis.setTextPen(pg.mkPen(foreground))
-        shade = QColor(background)
-        shade.setAlpha(200)  # the legend stays readable over the curves
-        for legend in self._legends:
-            legend.setLabelTextColor(foreground)
-            legend.setBrush(pg.mkBrush(shade))
 
     # ---- export -----------------------------------------------------------------------------------
     def export_png(self, path: Path) -> Path:
@@ -333,12 +349,12 @@ class CurvesView(QWidget):
     def _style(self, curve: _Curve, run: str, key: str) -> None:
         color = QColor(self._colors.get(run, QColor("#1f77b4")))
         spec = self._series_spec[key]
-        style = Qt.PenStyle.DashLine if spec.dashed else Qt.PenStyle.SolidLine
+        style = spec.pen_style
         curve.smooth.setPen(pg.mkPen(color, width=1, style=style))  # wider pens paint several times slower
         faint = QColor(color)
         faint.setAlpha(70)
         curve.raw.setPen(pg.mkPen(faint, width=1, style=style))
-        if not spec.smoothed:
+        if spec.markers:
             curve.smooth.setSymbol("o")
             curve.smooth.setSymbolSize(5)
             curve.smooth.setSymbolBrush(color)
@@ -360,10 +376,3 @@ class _TimedGraphics(pg.GraphicsLayoutWidget):
         super().paintEvent(event)
         elapsed = (time.perf_counter() - start) * 1000
         self.paint_ms = elapsed if not self.paint_ms else 0.7 * self.paint_ms + 0.3 * elapsed
-
-
-def _extends(new: np.ndarray, old: np.ndarray, done: int) -> bool:
-    """True if `new` starts with the first `done` points of `old` (the series only grew)."""
-    if not done:
-        return True
-    return len(new) >= done and len(old) >= done and np.array_equal(new[:done], old[:done], equal_nan=True)

@@ -31,9 +31,9 @@ from trm_engine.errors import TrmError
 from ... import dialogs
 from ...panel import Panel, PanelSpec, make_action
 from ...workers import Job
-from ..train import DEVICES, is_run_path, warm_up
+from ..train import DEVICES, is_run_path, warm_up, watch_experiment_folder
 from .form import LaunchForm
-from .rows import ExperimentRows, LaunchSettings
+from .rows import ExperimentRows, LaunchSettings, experiments_root
 from .session import ExperimentSession
 from .suites import SuiteDetails, SuiteList
 from .tables import ResultsView
@@ -54,6 +54,7 @@ class ExperimentsPanel(Panel):
         self._export_dest: Path | None = None
         self._plan_on_show = False
         self._devices_job: Job | None = None
+        watch_experiment_folder(experiments_root())  # its runs show in the Train area's run list
 
         self.suite_list = SuiteList()
         self.details = SuiteDetails()
@@ -243,6 +244,7 @@ class ExperimentsPanel(Panel):
         self._plan_timer.stop()
         self.verdicts.setRowCount(0)
         job = self.session.run(launch)
+        watch_experiment_folder(launch.out)  # the Train area lists these runs, to watch and compare them
         self.context.track_job(job, f"Experiment {launch.suite}")
         self.status_posted.emit(f"Running {launch.suite} at {launch.scale} scale")
         self._update_actions()

@@ -1,8 +1,11 @@
 """Build a dataset from the GUI with the engine's generators and importers (family, counts, difficulty,
-seed), in a background job with progress and cancel; the result opens in the library."""
+seed), in a background job with progress and cancel; the result opens in the library. `suggest` sets
+the kind and size a model needs (the New Run dialog asks for a dataset its preset can train on: 4x4
+Sudoku for the 4x4 preset, 9x9 mazes, ARC on a 10x10 canvas)."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from PySide6.QtCore import Signal
@@ -63,9 +66,11 @@ def build_and_save(kind: str, options: dict, path: Path, progress=None) -> Path:
         subsets = arc_sources.load_task_path(options["folder"])
         tests = [s.name for s in subsets if s.name == "evaluation"]
         dataset = arc_build.build_arc(subsets, tests, options["augmentations"], options["seed"],
-                                      source=str(options["folder"]), progress=progress)
+                                      source=str(options["folder"]), progress=progress,
+                                      canvas=options.get("canvas", 30))
     else:
-        dataset = build_arc_version(kind, None, options["augmentations"], options["seed"], progress)
+        dataset = build_arc_version(kind, None, options["augmentations"], options["seed"], progress,
+                                    options.get("canvas", 30))
     dataset.save(path)
     return path
 
@@ -98,6 +103,11 @@ class BuildDatasetDialog(QDialog):
         self.aug_box = QSpinBox()
         self.aug_box.setRange(0, 1000)
         self.aug_box.setValue(10)
+        self.canvas_box = QSpinBox()
+        self.canvas_box.setRange(1, 30)
+        self.canvas_box.setValue(30)
+        self.canvas_box.setToolTip("Token canvas side: 30 as the paper; a smaller one leaves out the tasks "
+                                   "with larger grids and makes a laptop-size set")
         self.folder_edit = QLineEdit()
         self.folder_edit.setPlaceholderText("the file or folder to import")
         folder_button = QToolButton()
@@ -122,6 +132,7 @@ class BuildDatasetDialog(QDialog):
         form.addRow("Difficulty", self.difficulty_box)
         form.addRow("Maze side", self.side_box)
         form.addRow("ARC augmentations", self.aug_box)
+        form.addRow("ARC canvas", self.canvas_box)
         form.addRow("Source", folder_row)
         form.addRow("Seed", self.seed_box)
         form.addRow("Save as", out_row)
@@ -141,12 +152,22 @@ class BuildDatasetDialog(QDialog):
         layout.addWidget(self.progress)
         layout.addWidget(self.message)
         layout.addWidget(buttons)
-        for box in (self.kind_box, self.train_box, self.test_box, self.seed_box, self.side_box):
+        for box in (self.kind_box, self.train_box, self.test_box, self.seed_box, self.side_box, self.canvas_box):
             (box.currentIndexChanged if isinstance(box, QComboBox) else box.valueChanged).connect(self._on_form_changed)
         self._on_form_changed()
 
     def kind(self) -> str:
         return self.kind_box.currentData()
+
+    def suggest(self, family: str, seq_len: int) -> None:
+        """Set the kind and size of a dataset for a model of `family` over `seq_len` puzzle tokens."""
+        side = math.isqrt(max(1, seq_len))
+        kind = {"sudoku": "sudoku4" if seq_len == 16 else "sudoku9", "maze": "maze", "arc": "arc-agi-1"}[family]
+        self.kind_box.setCurrentIndex(self.kind_box.findData(kind))
+        if family == "maze":
+            self.side_box.setValue(min(max(side, self.side_box.minimum()), self.side_box.maximum()))
+        elif family == "arc":
+            self.canvas_box.setValue(min(max(side, 1), 30))
 
     def options(self) -> dict:
         difficulty = self.difficulty_box.currentText()
@@ -154,7 +175,8 @@ class BuildDatasetDialog(QDialog):
         return {"train": self.train_box.value(), "test": self.test_box.value(), "seed": self.seed_box.value(),
                 "ratings": SUDOKU_DIFFICULTIES[difficulty], "side": side,
                 "min_path": int(MAZE_DIFFICULTIES[difficulty] * maze_hard_threshold(side, side)),
-                "augmentations": self.aug_box.value(), "folder": self.folder_edit.text()}
+                "augmentations": self.aug_box.value(), "folder": self.folder_edit.text(),
+                "canvas": self.canvas_box.value()}
 
     def _on_form_changed(self, *_args) -> None:
         kind = self.kind()
@@ -162,11 +184,14 @@ class BuildDatasetDialog(QDialog):
         generated = not arc and not imported
         for widget, show in ((self.train_box, generated), (self.test_box, generated),
                              (self.difficulty_box, generated), (self.side_box, kind == "maze"), (self.aug_box, arc),
+                             (self.canvas_box, arc),
                              (self.folder_edit, imported), (self.folder_button, imported)):
             widget.setEnabled(show)
-        name = f"{kind}-{self.train_box.value()}-{self.test_box.value()}-seed{self.seed_box.value()}.h5"
+        size = f"{self.side_box.value()}" if kind == "maze" else \
+            f"-canvas{self.canvas_box.value()}" if arc and self.canvas_box.value() < 30 else ""
+        name = f"{kind}{size}-{self.train_box.value()}-{self.test_box.value()}-seed{self.seed_box.value()}.h5"
         if not generated:
-            name = f"{kind}-seed{self.seed_box.value()}.h5"
+            name = f"{kind}{size}-seed{self.seed_box.value()}.h5"
         self.path_edit.setText(str(settings.locations().datasets / name))
 
     def _on_folder_browse_clicked(self) -> None:

@@ -2,6 +2,10 @@
 before it starts. Family and dataset (or build one now), preset and every config field (ConfigForm,
 paper symbols beside the names), device (what this machine has), processes, torch threads, seed,
 length, name. `plan()` is the LaunchPlan the Train panel starts.
+
+The evaluation interval follows the run's length (as many evaluations as the preset makes over its own
+length, so a 60-step run evaluates too) until the user sets it; Generate builds a dataset of the
+preset's family and size; a run without a typed name is named after its preset.
 """
 
 from __future__ import annotations
@@ -43,8 +47,15 @@ from .runs import new_run_dir
 
 FAMILIES = {"sudoku": "Sudoku", "maze": "Maze", "arc": "ARC-AGI"}
 DEFAULT_PRESETS = {"sudoku": "sudoku-mlp-lab", "maze": "maze-att-lab", "arc": "arc-att-lab"}
-BUILD_KINDS = {"sudoku": "sudoku9", "maze": "maze", "arc": "arc-agi-1"}  # BuildDatasetDialog kinds
 MEASURE_DELAY_MS = 700  # measure once the form has been still this long
+EVALS_PER_RUN = 6  # evaluations in a run of steps whose preset counts in epochs (the lab presets' ratio)
+
+
+def scaled_eval_interval(preset_steps: int, preset_interval: int, steps: int) -> int:
+    """The evaluation interval for a run of `steps` steps: as many evaluations as the preset makes over
+    its own length (EVALS_PER_RUN where the preset gives no step count)."""
+    evals = preset_steps / preset_interval if preset_steps and preset_interval else EVALS_PER_RUN
+    return max(1, round(steps / max(1.0, evals)))
 
 
 @dataclass
@@ -54,17 +65,17 @@ class LaunchPlan:
     processes: int = 1  # > 1: torchrun, one process per GPU (or CPU processes with gloo)
 
 
-def describe_dataset(path: Path) -> tuple[Path, str, str]:
-    """(path, family, "name (split sizes)") of a dataset file; DataError if it is not one. Opening
-    memory-maps the big arrays, so this is quick whatever the file's size."""
+def describe_dataset(path: Path) -> tuple[Path, str, str, int]:
+    """(path, family, "name (split sizes)", puzzle tokens) of a dataset file; DataError if it is not one.
+    Opening memory-maps the big arrays, so this is quick whatever the file's size."""
     from trm_engine.data.dataset import PuzzleDataset
 
     ds = PuzzleDataset.open(path)
     sizes = ", ".join(f"{name} {ds[name].num_examples:,}" for name in ds.splits)
-    return Path(path), ds.family, f"{Path(path).name}  ({sizes})"
+    return Path(path), ds.family, f"{Path(path).name}  ({sizes})", ds.seq_len
 
 
-def scan_datasets(folder: Path) -> list[tuple[Path, str, str]]:
+def scan_datasets(folder: Path) -> list[tuple[Path, str, str, int]]:
     """Every dataset file in `folder` (in a worker thread)."""
     found = []
     for path in sorted(Path(folder).glob("*.h5")):
@@ -86,8 +97,9 @@ class NewRunDialog(QDialog):
         self.measure_job: Job | None = None
         self.params: int | None = None
         self.step_seconds: float | None = None
-        self._datasets: list[tuple[Path, str, str]] = []
+        self._datasets: list[tuple[Path, str, str, int]] = []
         self._wanted_dataset = dataset
+        self._eval_follows_length = True  # until the user sets the evaluation interval
 
         self.family_box = QComboBox()
         for key, label in FAMILIES.items():
@@ -171,6 +183,9 @@ class NewRunDialog(QDialog):
                        self.unit_box.currentIndexChanged, self.processes_box.valueChanged):
             signal.connect(self._on_form_changed)
         self.name_edit.textChanged.connect(self._on_name_edit_text_changed)
+        self.form.editors["train.eval_interval"].valueChanged.connect(self._on_eval_interval_value_changed)
+        for signal in (self.length_box.valueChanged, self.unit_box.currentIndexChanged):
+            signal.connect(self._scale_eval_interval)
         self._on_family_box_current_index_changed()
         self._start_lookups()
 
@@ -193,7 +208,7 @@ class NewRunDialog(QDialog):
             job.start()
 
     def _on_datasets_found(self, found: list) -> None:
-        known = {p for p, _f, _t in self._datasets}
+        known = {row[0] for row in self._datasets}
         self._datasets += [row for row in found if row[0] not in known]
         self._fill_datasets()
 
@@ -223,11 +238,16 @@ class NewRunDialog(QDialog):
 
     def _fill_datasets(self) -> None:
         current = self._wanted_dataset or self.dataset_box.currentData()
+        preset = self.preset_box.currentData()
+        size = load_preset(preset).model.seq_len if preset else 0
+        rows = [row for row in self._datasets if row[1] == self.family()]
+        fits = [row[0] for row in rows if row[3] == size]  # e.g. 4x4 Sudoku for the 4x4 preset
+        if not self._wanted_dataset and fits and current not in fits:
+            current = fits[0]
         self.dataset_box.blockSignals(True)
         self.dataset_box.clear()
-        for path, family, text in self._datasets:
-            if family == self.family():
-                self.dataset_box.addItem(text, path)
+        for path, _family, text, _size in rows:
+            self.dataset_box.addItem(text, path)
         if not self.dataset_box.count():
             self.dataset_box.addItem("no dataset of this family yet: Generate\u2026 or Browse\u2026", None)
         index = self.dataset_box.findData(current)
@@ -253,13 +273,33 @@ class NewRunDialog(QDialog):
         if not name:
             return
         cfg = load_preset(name)
-        self.preset_note.setText(preset_description(name))
+        length = f"{cfg.train.steps:,} steps" if cfg.train.steps else f"{cfg.train.epochs:,} epochs"
+        self.preset_note.setText(f"{preset_description(name)}\nDefault length {length}; the time below is "
+                                 "measured on this machine.")
         for box, value in ((self.seed_box, cfg.train.seed), (self.length_box, cfg.train.steps or cfg.train.epochs)):
             box.blockSignals(True)
             box.setValue(max(box.minimum(), value))
             box.blockSignals(False)
+        self.unit_box.blockSignals(True)
         self.unit_box.setCurrentIndex(0 if cfg.train.steps else 1)
+        self.unit_box.blockSignals(False)
         self.form.set_config(cfg)
+        self._eval_follows_length = True
+        self._scale_eval_interval()
+        self._fill_datasets()
+
+    def _on_eval_interval_value_changed(self, _value: int) -> None:
+        self._eval_follows_length = False  # the user's choice stands
+
+    def _scale_eval_interval(self, *_args) -> None:
+        name = self.preset_box.currentData()
+        if not name or not self._eval_follows_length or self.unit_box.currentText() != "steps":
+            return
+        train = load_preset(name).train
+        editor = self.form.editors["train.eval_interval"]
+        editor.blockSignals(True)
+        editor.setValue(scaled_eval_interval(train.steps, train.eval_interval, self.length_box.value()))
+        editor.blockSignals(False)
 
     def _on_browse_clicked(self) -> None:
         path = dialogs.ask_open_path(self, "Dataset", "Datasets (*.h5 *.hdf5)", settings.locations().datasets)
@@ -270,7 +310,8 @@ class NewRunDialog(QDialog):
         from ..puzzles import BuildDatasetDialog
 
         dialog = BuildDatasetDialog(self.context, self)
-        dialog.kind_box.setCurrentIndex(dialog.kind_box.findData(BUILD_KINDS[self.family()]))
+        preset = self.preset_box.currentData()
+        dialog.suggest(self.family(), load_preset(preset).model.seq_len if preset else 0)
         dialog.dataset_built.connect(self.add_dataset)
         dialog.open()
         self.build_dialog = dialog
@@ -290,7 +331,8 @@ class NewRunDialog(QDialog):
         overrides = self.form.overrides() + [
             f"data.path={dataset or ''}", f"train.device={self.device_box.currentData()}",
             f"train.threads={self.threads_box.value()}", f"train.seed={self.seed_box.value()}",
-            f"train.steps={steps}", f"train.epochs={epochs}", f"name={self.name_edit.text().strip()}"]
+            f"train.steps={steps}", f"train.epochs={epochs}",
+            f"name={self.name_edit.text().strip() or self.preset_box.currentData()}"]
         return apply_overrides(load_preset(self.preset_box.currentData()), overrides)
 
     def plan(self) -> LaunchPlan:

@@ -42,11 +42,12 @@ PLOTS = [
              (SeriesSpec("q_halt_loss", "halt"), SeriesSpec("q_continue_loss", "continue", dashed=True)), log_y=True),
     PlotSpec("train_acc", "Train accuracy",
              (SeriesSpec("accuracy", "cell"), SeriesSpec("exact_accuracy", "exact", dashed=True))),
-    PlotSpec("eval", "Eval accuracy",
-             (SeriesSpec("eval_exact", "exact", smoothed=False),
-              SeriesSpec("eval_pass2", "pass@2", dashed=True, smoothed=False))),
+    PlotSpec("eval", "Eval accuracy",  # cell accuracy moves long before the first puzzle is solved
+             (SeriesSpec("eval_accuracy", "cell", smoothed=False, markers=True),
+              SeriesSpec("eval_exact", "exact", dashed=True, smoothed=False, markers=True),
+              SeriesSpec("eval_pass2", "pass@2", dotted=True, smoothed=False, markers=True))),
     PlotSpec("sup_steps", "Supervision steps used", (SeriesSpec("sup_steps", "N_sup used"),)),
-    PlotSpec("lr", "Learning rate", (SeriesSpec("lr", "lr"),), log_y=True),
+    PlotSpec("lr", "Learning rate", (SeriesSpec("lr", "lr", smoothed=False),), log_y=True),  # a schedule: exact
     PlotSpec("speed", "Examples / s", (SeriesSpec("examples_per_s", "examples/s"),)),
 ]
 SHOWN_SERIES = tuple(s.key for p in PLOTS for s in p.series)
@@ -72,6 +73,8 @@ class TrainingMonitor(QWidget):
         self.header = QLabel("No run selected. Start one with New Run, or attach a run folder.")
         self.header.setObjectName("run_header")
         self.header.setTextFormat(Qt.TextFormat.RichText)
+        self.header.setWordWrap(True)  # a long header wraps; it never widens the panel
+        self.title.setWordWrap(True)
 
         self.smoothing = QSlider(Qt.Orientation.Horizontal)
         self.smoothing.setRange(0, 99)
@@ -160,10 +163,11 @@ class TrainingMonitor(QWidget):
             interval = max(1000 // REDRAW_HZ, round(self.curves.paint_ms / PAINT_SHARE))
             if interval != self.timer.interval():
                 self.timer.setInterval(interval)
-        self._update_header()
+        self.update_header()
         self._update_log()
 
-    def _update_header(self) -> None:
+    def update_header(self) -> None:
+        """State, step, ETA, speed, evaluations, device and memory of the current run."""
         history = self.histories.get(self.current) if self.current is not None else None
         if history is None:
             return
@@ -176,6 +180,9 @@ class TrainingMonitor(QWidget):
         speed = history.latest("examples_per_s")
         if speed is not None:
             parts.append(f"{speed:,.0f} examples/s")
+        cells, exact = history.latest("eval_accuracy"), history.latest("eval_exact")
+        if cells is not None and exact is not None:
+            parts.append(f"eval {exact:.1%} exact, {cells:.1%} cells")
         if history.best_eval is not None:
             parts.append(f"best eval {history.best_eval:.1%}")
         if history.device:

@@ -30,6 +30,7 @@ from .session import TrainingRuns
 
 RUN_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf",
               "#bcbd22", "#7f7f7f")
+RUN_LIST_SHARE, RUN_LIST_WIDTH = 0.28, (330, 460)  # the run list's first width: a share, within bounds
 REFRESH_MS = 2000  # the run list re-reads status files this often
 CLOSE_WAIT_S = 120  # how long quitting waits for runs to write their checkpoints
 
@@ -44,6 +45,7 @@ class TrainPanel(Panel):
         self._select_when_listed: Path | None = None  # the run to select once the list has it
         self._check_when_listed: set[Path] = set()  # runs to overlay once the list has them
         self._preloaded = False
+        self._splitter_set = False  # the run list's width is set at the first show (or restored)
 
         self.runs = RunList()
         self.monitor = TrainingMonitor()
@@ -55,7 +57,6 @@ class TrainPanel(Panel):
         self.splitter.addWidget(self.runs)
         self.splitter.addWidget(self.monitor)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([320, 1040])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.toolbar)
@@ -66,6 +67,7 @@ class TrainPanel(Panel):
         self.runs.rename_clicked.connect(self.rename_run)
         self.runs.delete_clicked.connect(self.delete_run)
         self.session.changed.connect(self._on_session_changed)
+        self.session.stepped.connect(self._on_session_stepped)
         self.session.listed.connect(self._on_session_listed)
         context.theme.theme_changed.connect(self.monitor.set_theme)
         self.monitor.set_theme(context.theme.scheme)
@@ -128,6 +130,12 @@ class TrainPanel(Panel):
     def _on_session_changed(self, path: Path) -> None:
         if path == self.monitor.current:
             self._update_actions()
+
+    def _on_session_stepped(self, path: Path) -> None:
+        history = self.histories[path]
+        self.runs.set_step(path, history.step, history.total_steps)
+        if path == self.monitor.current:  # as the status bar does, not at the next redraw of the plots
+            self.monitor.update_header()
 
     # ---- starting and driving runs ------------------------------------------------------------------
     def open_new_run_dialog(self) -> NewRunDialog:
@@ -339,6 +347,11 @@ class TrainPanel(Panel):
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
+        if not self._splitter_set:
+            self._splitter_set = True
+            width = self.splitter.width()
+            runs = min(max(round(width * RUN_LIST_SHARE), RUN_LIST_WIDTH[0]), RUN_LIST_WIDTH[1])
+            self.splitter.setSizes([runs, max(1, width - runs)])
         if not self._preloaded:  # import torch and list the devices before the user asks for them
             self._preloaded = True
             self.preload = Job(warm_up, name="Load torch", background=True)
@@ -359,7 +372,7 @@ class TrainPanel(Panel):
     def restore_state(self, store: QSettings) -> None:
         state = store.value("splitter")
         if state is not None:
-            self.splitter.restoreState(state)
+            self._splitter_set = self.splitter.restoreState(state)
         self.monitor.smoothing.setValue(int(store.value("smoothing", self.monitor.smoothing.value())))
         self.monitor.log_y.setChecked(store.value("log_y", False, type=bool))
         self.monitor.x_axis.setCurrentIndex(int(store.value("x_axis", 0)))

@@ -1,7 +1,9 @@
-"""RunList: every run directory under the runs folder (and any attached from elsewhere) with its state,
-step, best evaluation, device and start time. The check box of a row overlays that run on the plots
-(compare); the selected row is the run the header and the controls act on. Rename, delete (asking
-first) and open-folder act on the selected run.
+"""RunList: every run directory under the runs folder (and any attached from elsewhere, and the runs of
+the experiments launched from the app, marked "exp") with its state, step, best evaluation and device;
+the start time and folder are in the row's tooltip. The columns fit the list's width (the name is
+elided), so nothing hides behind a horizontal scroll bar. The check box of a row overlays that run on
+the plots (compare); the selected row is the run the header and the controls act on. Rename, delete
+(asking first) and open-folder act on the selected run.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl, Signal
-from PySide6.QtGui import QColor, QDesktopServices, QIcon, QPixmap
+from PySide6.QtGui import QColor, QDesktopServices, QFont, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -30,9 +32,13 @@ from trm_engine.train.run_dir import RunDirectory, list_runs, read_json, write_j
 
 from ... import settings
 
-COLUMNS = ("Run", "State", "Step", "Best eval", "Device", "Started")
+COLUMNS = ("Run", "State", "Step", "Best", "Device")
+COLUMN_TIPS = ("The run's name (experiment runs: exp suite/variant/seed)", "", "Steps done / the run's length",
+               "Best evaluation so far: exact accuracy", "Where it trains")
 PATH_ROLE = Qt.ItemDataRole.UserRole
 STATE_COLORS = {"running": "#2E9B4E", "paused": "#C98A00", "failed": "#D13B3B", "crashed": "#D13B3B"}
+EXPERIMENT_FOLDERS_KEY = "train/experiment_folders"
+MAX_EXPERIMENT_FOLDERS = 10
 
 
 def runs_root() -> Path:
@@ -54,23 +60,56 @@ def new_run_dir(name: str, root: Path | None = None) -> Path:
     return path
 
 
+def watch_experiment_folder(folder: Path) -> None:
+    """List the runs of the experiments written under `folder` (FOLDER/suite/variant/seedN), marked as
+    experiment runs. The Experiments area calls this for its default folder and each one it launches into."""
+    folder = Path(folder).expanduser().resolve()
+    known = [folder] + [f for f in experiment_folders() if f != folder]
+    settings.set_value(EXPERIMENT_FOLDERS_KEY, [str(f) for f in known[:MAX_EXPERIMENT_FOLDERS]])
+
+
+def experiment_folders() -> list[Path]:
+    return [Path(f) for f in settings.value(EXPERIMENT_FOLDERS_KEY, [], list) or [] if f]
+
+
 def is_run_path(path: Path) -> bool:
     path = Path(path)
     return path.is_dir() and ((path / "status.json").exists() or (path / "config.json").exists())
 
 
-def scan_runs(root: Path, extra: list[Path]) -> list[dict]:
-    """Summaries of every run under `root` and of the `extra` folders (runs in a worker thread)."""
+def scan_runs(root: Path, extra: list[Path], experiments: list[Path] = ()) -> list[dict]:
+    """Summaries of every run under `root`, of the `extra` folders and of the experiment runs under the
+    `experiments` folders (those rows carry "experiment": "suite/variant/seedN"); runs in a worker thread."""
+    marks = {}  # an experiment's run stays marked when it is also attached (Open in Train Monitor)
+    for folder in experiments:
+        for config in sorted(Path(folder).glob("*/*/*/config.json")):
+            marks[config.parent] = "/".join(config.parent.relative_to(folder).parts)
     rows, seen = [], set()
-    for run in list_runs(root) + [RunDirectory(p) for p in extra]:
+    for run in list_runs(root) + [RunDirectory(p) for p in extra] + [RunDirectory(p) for p in marks]:
         if run.path in seen or not is_run_path(run.path):
             continue
         seen.add(run.path)
+        experiment = marks.get(run.path, "")
         try:
-            rows.append(run.summary())
+            row = run.summary()
         except RunError as exc:
-            rows.append({"id": run.run_id, "path": str(run.path), "state": "unknown", "message": str(exc)})
+            row = {"id": run.run_id, "path": str(run.path), "state": "unknown", "message": str(exc)}
+        rows.append({**row, "experiment": experiment} if experiment else row)
     return rows
+
+
+def short_count(n: int) -> str:
+    """1,234 as it is; 3,000 as 3k, 1,500 as 1.5k, 50,000 as 50k (a run's length, to keep the column narrow)."""
+    if n < 1000 or n % 100:
+        return f"{n:,}"
+    return f"{n / 1000:g}k" if n < 1_000_000 or n % 100_000 else f"{n / 1_000_000:g}M"
+
+
+def row_name(row: dict) -> str:
+    """The name a run is listed under: "exp suite/variant/seedN" for an experiment's run."""
+    if row.get("experiment"):
+        return f"exp {row['experiment']}"
+    return row.get("name") or row["id"]
 
 
 def rename_run(path: Path, name: str) -> None:
@@ -109,10 +148,17 @@ class RunList(QWidget):
         self.tree = QTreeWidget()
         self.tree.setObjectName("run_list")
         self.tree.setHeaderLabels(list(COLUMNS))
+        for col, tip in enumerate(COLUMN_TIPS):
+            self.tree.headerItem().setToolTip(col, tip)
         self.tree.setRootIsDecorated(False)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.tree.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.tree.header().setStretchLastSection(True)
+        self.tree.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.tree.setTextElideMode(Qt.TextElideMode.ElideRight)
+        header = self.tree.header()
+        header.setStretchLastSection(False)
+        header.setMinimumSectionSize(24)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)  # the name gives way (elided)
         self.items: dict[Path, QTreeWidgetItem] = {}
         self._checked: dict[Path, bool] = {}  # itemChanged fires for any change: emit real check changes only
         self.tree.currentItemChanged.connect(self._on_tree_current_item_changed)
@@ -164,14 +210,25 @@ class RunList(QWidget):
         best = row.get("best_eval")
         started = row.get("started")
         state = row.get("state", "")
-        texts = (row.get("name") or row["id"], state,
-                 f"{row.get('step', 0):,} / {row.get('total_steps', 0):,}",
-                 f"{best:.1%}" if isinstance(best, (int, float)) else "-", row.get("device", ""),
-                 time.strftime("%Y-%m-%d %H:%M", time.localtime(started)) if started else "-")
+        texts = (row_name(row), state, f"{row.get('step', 0):,}/{short_count(row.get('total_steps', 0))}",
+                 f"{best:.1%}" if isinstance(best, (int, float)) else "-", row.get("device", ""))
         for col, text in enumerate(texts):
             item.setText(col, text)
-        item.setToolTip(0, f"{row['path']}\n{row.get('message', '')}".strip())
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(started)) if started else "not started"
+        kind = f"experiment run ({row['experiment']})\n" if row.get("experiment") else ""
+        item.setToolTip(0, f"{kind}{row_name(row)}\nstarted {when}\n{row['path']}\n{row.get('message', '')}".strip())
+        font = item.font(0)
+        font.setItalic(bool(row.get("experiment")))
+        item.setFont(0, QFont(font))
         item.setForeground(1, QColor(STATE_COLORS[state]) if state in STATE_COLORS else item.foreground(2))
+
+    def set_step(self, path: Path, step: int, total: int) -> None:
+        """A live run's step, as its events arrive (its status file is written less often)."""
+        item = self.items.get(Path(path))
+        if item is not None:
+            self.tree.blockSignals(True)
+            item.setText(2, f"{step:,}/{short_count(total)}")
+            self.tree.blockSignals(False)
 
     def set_color(self, path: Path, color: QColor | None) -> None:
         item = self.items.get(Path(path))

@@ -20,12 +20,13 @@ from ...workers import Job
 from .dialog import LaunchPlan
 from .feed import LocalRun, ProcessRun, TailFeed, default_threads
 from .history import RunHistory
-from .runs import runs_root, scan_runs
+from .runs import experiment_folders, runs_root, scan_runs
 
 
 class TrainingRuns(QObject):
     changed = Signal(object)  # Path: a run's state changed (started, paused, ended, ...): update actions
     listed = Signal(list)  # run summaries of every run directory (RunDirectory.summary() rows)
+    stepped = Signal(object)  # Path: an event of a run trained here arrived (the header shows its step now)
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -119,6 +120,7 @@ class TrainingRuns(QObject):
     def _on_source_event_received(self, event) -> None:
         source = self.sender()
         self.history(source.run_dir).add(event)
+        self.stepped.emit(source.run_dir)
         if not isinstance(event, TrainMetrics):
             self.changed.emit(source.run_dir)
             if event.type in ("started", "finished", "stopped", "failed"):
@@ -164,7 +166,8 @@ class TrainingRuns(QObject):
             self._scan_again = True
             return
         self._scan_again = False
-        self._scan = Job(scan_runs, runs_root(), list(self.attached), name="List runs", background=True)
+        self._scan = Job(scan_runs, runs_root(), list(self.attached), experiment_folders(), name="List runs",
+                         background=True)
         self._scan.finished.connect(self._on_scan_finished)
         self._scan.start()
 
