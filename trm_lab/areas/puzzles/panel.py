@@ -57,6 +57,7 @@ class PuzzlesPanel(Panel):
         self.library.open_dataset_clicked.connect(self._on_library_open_dataset_clicked)
         self.library.build_dataset_clicked.connect(self._on_library_build_dataset_clicked)
         self._make_actions()
+        self.solve_action.setEnabled(self.editor().can_solve)
         self.refresh_library()
 
     # ---- editors ----------------------------------------------------------------------------------
@@ -72,6 +73,7 @@ class PuzzlesPanel(Panel):
         return self.editor().doc.undo_stack
 
     def _on_tabs_current_changed(self, _index: int) -> None:
+        self.solve_action.setEnabled(self.editor().can_solve)
         self.undo_stack_changed.emit(self.undo_stack())
 
     def new_puzzle(self, family: str, **options) -> None:
