@@ -97,9 +97,12 @@ def _timed(args: list[str], env: dict[str, str], cwd: Path) -> tuple[float, floa
 def _window(env: dict[str, str], cwd: Path) -> tuple[float, float]:
     """(seconds until the first paint, CPU seconds of the whole child, which quits right after it)."""
     cpu, start = _cpu(), time.time()
-    out = subprocess.run([sys.executable, "-c", _WINDOW_PROBE], env=env, cwd=cwd, check=True,
-                         capture_output=True, text=True, timeout=300)
-    return float(out.stdout.strip().splitlines()[-1]) - start, _cpu() - cpu
+    out = subprocess.run([sys.executable, "-c", _WINDOW_PROBE], env=env, cwd=cwd, capture_output=True,
+                         text=True, timeout=300)
+    lines = out.stdout.strip().splitlines()
+    if not lines:  # (a crash on the way out after the time was printed still counts as a start)
+        raise RuntimeError(f"the window probe printed nothing (exit {out.returncode}): {out.stderr[-1000:]}")
+    return float(lines[-1]) - start, _cpu() - cpu
 
 
 def _load() -> list[float]:

@@ -24,6 +24,23 @@ def test_warm_up_writes_the_stamp_and_a_warm_cache_starts_nothing(tmp_path, monk
     assert kernels.start_warming() is None and not started
 
 
+def test_generating_waits_for_a_warm_up_still_running(monkeypatch):
+    from trm_engine.puzzles.generate import generate_sudoku
+
+    waited = []
+
+    class Running:
+        def poll(self):
+            return None
+
+        def wait(self):
+            waited.append(True)
+
+    monkeypatch.setattr(kernels, "_started", Running())
+    generate_sudoku(1, 0)
+    assert waited == [True]
+
+
 class _Finished:
     def poll(self):
         return 0
