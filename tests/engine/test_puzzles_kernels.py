@@ -22,6 +22,9 @@ def test_warm_up_writes_the_stamp_and_a_warm_cache_starts_nothing(tmp_path, monk
     assert kernels.warm_up() >= 0 and kernels.is_warm()
     started.clear()
     assert kernels.start_warming() is None and not started
+    (tmp_path / kernels.stamp_path().name).unlink()
+    monkeypatch.setattr("sys.frozen", True, raising=False)  # a bundle's executable is the app itself
+    assert kernels.start_warming() is None and not started
 
 
 def test_generating_waits_for_a_warm_up_still_running(monkeypatch):

@@ -78,6 +78,8 @@ def start_warming() -> subprocess.Popen | None:
     """Warm the kernels in a low-priority background process, unless they are warm or a warm-up
     started by this process is still running. Returns the process, or None."""
     global _started
+    if getattr(sys, "frozen", False):
+        return None  # a desktop bundle: sys.executable is the app itself, not a Python to run -m with
     if is_warm() or (_started is not None and _started.poll() is None):
         return None
     _started = subprocess.Popen([sys.executable, "-m", __name__, "--nice"], stdin=subprocess.DEVNULL,
