@@ -27,3 +27,15 @@ def test_the_window_starts_without_torch_or_numba(tmp_path):
                          text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_start_up_bench_installs_fresh_copies_and_summarises(tmp_path):
+    from trm_lab.bench_startup import _flat, _summary, fresh_install
+
+    site = fresh_install(tmp_path)
+    assert {p.name for p in site.iterdir()} == {"trm_engine", "trm_lab", "trm_resources"}
+    assert not list(site.rglob("__pycache__")) and (site / "trm_resources" / "examples").is_dir()
+    rows = [_flat({"x_s": (3.0, 1.0)}), _flat({"x_s": (1.0, 0.5)}), _flat({"x_s": (2.0, 0.7)})]
+    summary = _summary(rows)
+    assert summary["x_s"]["min"] == 1.0 and summary["x_s"]["median"] == 2.0
+    assert summary["x_cpu_s"]["runs"] == [1.0, 0.5, 0.7]
