@@ -49,8 +49,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     if build_parser().parse_args(argv).self_test:
         from .selftest import run_self_test
         return run_self_test()
-    window = build_window(argv)  # noqa: F841 - kept alive while running
+    window = build_window(argv)
+    QTimer.singleShot(WARM_KERNELS_AFTER_MS, window, _warm_generator_kernels)
     return QApplication.instance().exec()
+
+
+WARM_KERNELS_AFTER_MS = 5000  # once the window is up and the first clicks are served
+
+
+def _warm_generator_kernels() -> None:
+    """Fill numba's cache of the generator kernels in a background process (nothing if it is full),
+    so the first Generate does not wait ~30 s for the compiler."""
+    from trm_engine.puzzles.kernels import start_warming
+
+    try:
+        start_warming()
+    except OSError:
+        pass  # no process could start: Generate compiles on first use, as it always could
 
 
 if __name__ == "__main__":

@@ -114,3 +114,25 @@ def test_generator_meets_the_path_threshold_and_is_seeded(maze):
 def test_hard_threshold_scales_with_size():
     assert maze_hard_threshold(30, 30) == 110
     assert maze_hard_threshold(9, 9) < maze_hard_threshold(15, 15) < 110
+
+
+def test_plain_python_bfs_equals_the_kernel():
+    """`shortest_paths` (no JIT, used for one maze) finds the kernel's steps, path count and label."""
+    import numpy as np
+
+    from trm_engine.puzzles import maze_search
+    from trm_engine.puzzles.maze import shortest_paths
+
+    rng = np.random.default_rng(0)
+    for side in (3, 7, 16):
+        for _ in range(15):
+            grid = (rng.random(side * side) > rng.uniform(0.1, 0.5)).astype(np.int8)
+            start, goal = (int(v) for v in rng.choice(side * side, 2, replace=False))
+            grid[start], grid[goal] = 2, 3
+            label = np.empty_like(grid)
+            for cap in (1, 2, 50):
+                steps, count = maze_search.solve(grid, side, side, start, goal, label, cap)
+                got_steps, got_count, got_label = shortest_paths(grid, side, side, start, goal, cap)
+                assert (got_steps, got_count if steps >= 0 else 0) == (steps, count if steps >= 0 else 0)
+                if steps >= 0:
+                    np.testing.assert_array_equal(got_label, label)

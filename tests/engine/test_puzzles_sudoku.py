@@ -127,3 +127,21 @@ def test_generator_rating_threshold_and_clue_floor():
     assert ((loose.puzzles > 0).sum(axis=1) >= 40).all()
     with pytest.raises(PuzzleError, match="lower the minimum rating"):
         generate_sudoku(2, seed=1, settings=SudokuSettings(box=2, min_rating=50, max_attempts_per_puzzle=50))
+
+
+def test_plain_python_solver_equals_the_kernel():
+    """`sudoku_solver` (no JIT, used for one puzzle) must count, rate and solve exactly as the kernel."""
+    from trm_engine.puzzles import sudoku_search, sudoku_solver
+
+    cases = [(row, 3) for row in generate_sudoku(12, seed=3).puzzles]
+    cases += [(row, 2) for row in generate_sudoku(4, seed=3, settings=SudokuSettings(box=2)).puzzles]
+    several = cases[0][0].copy()
+    several[np.flatnonzero(several)[:6]] = 0  # fewer clues: usually several solutions
+    clash = np.zeros(81, np.int8)
+    clash[:2] = 5
+    cases += [(several, 3), (clash, 3), (np.zeros(81, np.int8), 3), (np.zeros(256, np.int8), 4)]
+    for row, box in cases:
+        want = sudoku_search.solve_one(row, box, 2)
+        got = sudoku_solver.solve_one(row, box, 2)
+        assert got[:3] == want[:3]
+        np.testing.assert_array_equal(got[3], want[3])

@@ -8,6 +8,7 @@ import json
 import numpy as np
 from lab_helpers import click_cell, drag_cells, make_window, menu_action, type_keys
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
 
 from trm_lab.areas.puzzles.arc_editor import parse_size
 
@@ -94,8 +95,11 @@ def test_pairs_numbers_and_engine_messages(qtbot, theme, dialog_recorder, tmp_pa
     editor.numbers_action.trigger()
     assert editor.grid.show_numbers and editor.task_view.show_numbers
 
-    menu_action(window, "Edit", "Solve").trigger()
-    assert "no classical ARC solver" in editor.summary.text()
+    solve = menu_action(window, "Edit", "Solve")
+    assert not solve.isEnabled() and not editor.solve_action.isVisible()  # no ARC solver: not offered
+    window.panels["puzzles"].show_editor("sudoku")
+    assert solve.isEnabled()
+    window.panels["puzzles"].show_editor("arc")
 
     bad = tmp_path / "bad.json"
     bad.write_text('{"train": [{"input": [[1, 2], [3]], "output": [[0]]}], "test": [{"input": [[0]]}]}')
@@ -130,3 +134,38 @@ def test_parse_size():
         except ValueError:
             continue
         raise AssertionError(bad)
+
+
+def test_palette_keys_work_wherever_the_focus_is(qtbot, theme):
+    window = make_window(qtbot, theme)
+    editor = arc_editor(window)
+    panel = window.panels["puzzles"]
+    panel.library.view.setFocus()
+    qtbot.keyClick(panel.library.view, Qt.Key.Key_5)
+    assert editor.palette_bar.current == 5 and editor.grid.current_value == 5
+    qtbot.keyClicks(panel.library.search, "7")  # a text box keeps its digits
+    assert panel.library.search.text() == "7" and editor.palette_bar.current == 5
+    sudoku = panel.show_editor("sudoku")  # hidden, the ARC keys leave the Sudoku digits alone
+    sudoku.grid.setFocus()
+    sudoku.grid.set_cursor((0, 0))
+    qtbot.keyClick(sudoku.grid, Qt.Key.Key_3)
+    assert sudoku.doc.grid("cells")[0, 0] == 3 and editor.palette_bar.current == 5
+
+
+def test_tool_row_wraps_at_a_narrow_width_and_the_size_box_reads_whole(qtbot, theme):
+    window = make_window(qtbot, theme)
+    editor = arc_editor(window)
+    editor.resize_grid(20, 20)
+    row = editor.tool_row
+    wide_height = row.height()
+    for width in (560, 420):  # the editor's share of a 1024-wide window, with and without room
+        editor.setFixedWidth(width)
+        qtbot.waitUntil(lambda w=width: editor.width() == w)
+        for button in row.findChildren(QWidget):
+            if button.isVisible() and button.parent() is row:
+                assert button.width() >= button.sizeHint().boundedTo(button.maximumSize()).width(), button
+                assert button.geometry().right() <= row.width()
+        box = editor.size_edit
+        assert box.text() == "20x20"
+        assert box.fontMetrics().horizontalAdvance("20x20") < box.contentsRect().width() - 8
+    assert row.height() > wide_height  # it wrapped onto more lines

@@ -8,6 +8,7 @@ import pytest
 from lab_helpers import make_window, menu_action
 from PySide6.QtCore import Qt
 
+from trm_lab import settings
 from trm_lab.areas.puzzles.sources import examples_folder
 
 pytestmark = pytest.mark.skipif(not examples_folder().is_dir(), reason="no bundled examples")
@@ -35,10 +36,12 @@ def check_and_save_and_reopen(qtbot, window, editor, tmp_path, dialog_recorder, 
         qtbot.waitUntil(lambda: not editor.job.is_running, timeout=20000)
     assert editor.problems == [] and editor.validation.count() == 0
     assert "problem" not in editor.summary.text()
-    saved = tmp_path / f"mine{suffix}"
-    dialog_recorder.save_paths.append(saved)  # a bundled example is read-only: Save asks for a name
-    menu_action(window, "File", "Save").trigger()
+    bundled = editor.path
+    menu_action(window, "File", "Save").trigger()  # a bundled example: a copy in the user's puzzles folder
+    saved = settings.locations().puzzles / bundled.name
+    assert not dialog_recorder.asked
     assert saved.exists() and editor.path == saved and not editor.is_dirty()
+    assert saved.read_bytes() != b"" and bundled.exists()
     before = editor.doc.grids()
     editor.new_puzzle()
     assert window.open_path(saved)
@@ -73,8 +76,8 @@ def test_arc_example_check_edit_save_reopen(qtbot, theme, tmp_path, dialog_recor
     panel = window.show_area("puzzles")
     editor = open_from_library(qtbot, panel, "arc", "mirror-left-right")
     expected = editor.doc.grid("test/0/output").copy()
-    menu_action(window, "Edit", "Solve").trigger()
-    assert "no classical ARC solver" in editor.summary.text()
+    assert not menu_action(window, "Edit", "Solve").isEnabled()  # no ARC solver: nothing to offer
+    assert not editor.solve_action.isVisible()
     editor.select_grid("test/0/input")
     editor.copy_button.click()  # the answer, drawn by hand: copy the input, then apply the rule
     editor.transform_actions[4].trigger()  # flip left-right

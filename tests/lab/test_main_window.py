@@ -154,3 +154,29 @@ def test_puzzle_splitters_and_tab_persist(qtbot, theme):
     qtbot.addWidget(again)
     assert again.panels["puzzles"].splitter.sizes() == sizes
     assert again.panels["puzzles"].tabs.currentIndex() == 2
+
+
+def test_open_puzzle_files_are_reopened_at_the_next_start(qtbot, theme, tmp_path):
+    from trm_lab.areas.puzzles.sources import examples_folder
+
+    saved = tmp_path / "mine.sudoku"
+    saved.write_text("1...\n..2.\n.3..\n...4\n")
+    gone = tmp_path / "gone.maze"
+    gone.write_text("S #\n  G\n")
+    window = mw.MainWindow(theme)
+    qtbot.addWidget(window)
+    panel = window.panels["puzzles"]
+    assert panel.show_editor("sudoku").open_file(saved)
+    assert panel.show_editor("maze").open_file(gone)
+    example = next(examples_folder().glob("arc/*.json"))
+    assert panel.show_editor("arc").open_file(example)
+    panel.tabs.setCurrentIndex(0)
+    window.close()
+    gone.unlink()  # a file that went away meanwhile is skipped without a message
+    again = mw.MainWindow(theme)
+    qtbot.addWidget(again)
+    editors = again.panels["puzzles"].editors
+    assert editors["sudoku"].path == saved and editors["sudoku"].givens[3, 3] == 4
+    assert editors["arc"].path == example and not editors["arc"].is_dirty()
+    assert editors["maze"].path is None
+    assert again.panels["puzzles"].tabs.currentIndex() == 0

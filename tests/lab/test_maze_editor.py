@@ -91,3 +91,45 @@ def test_generate_easy_maze(qtbot, theme):
     maze = editor.doc.grid("maze")
     assert maze.shape == (9, 9) and (maze == START).sum() == 1 and (maze == GOAL).sum() == 1
     assert editor.family.solve(maze).count >= 1
+
+
+def test_no_path_is_said_once(qtbot, theme):
+    window = make_window(qtbot, theme)
+    editor = maze_editor(window)
+    maze = np.full((5, 5), OPEN)
+    maze[:, 2] = WALL
+    maze[0, 0], maze[4, 4] = START, GOAL
+    editor.load_grids({"maze": maze})
+    for action in ("Check Puzzle", "Solve"):
+        menu_action(window, "Edit", action).trigger()
+        qtbot.waitUntil(lambda: not editor.job.is_running)
+        qtbot.waitUntil(lambda: "no path" in editor.summary.text().lower())
+        texts = [editor.summary.text()] + [editor.validation.item(i).text() for i in range(editor.validation.count())]
+        assert sum(t.lower().count("no path from s to g") for t in texts) == 1, texts
+
+
+def test_dark_theme_keeps_dark_walls_on_light_cells(qtbot, theme):
+    from PySide6.QtCore import QRect
+    from PySide6.QtGui import QColor, QImage, QPainter
+
+    from trm_lab.widgets.grid_paint import GridState, paint_grid
+
+    window = make_window(qtbot, theme)
+    editor = maze_editor(window)
+    maze = np.full((4, 4), OPEN)
+    maze[1, :] = WALL
+    maze[0, 0], maze[3, 3] = START, GOAL
+    editor.load_grids({"maze": maze})
+    for name in ("light", "dark"):
+        theme.set_theme(name)
+        image = editor.grid.grab().toImage()
+        wall = image.pixelColor(editor.grid.cell_rect(1, 1).center()).lightness()
+        open_ = image.pixelColor(editor.grid.cell_rect(2, 1).center()).lightness()
+        assert open_ - wall > 120, (name, wall, open_)
+        thumb = QImage(40, 40, QImage.Format.Format_RGB32)  # the library's thumbnails paint the same way
+        thumb.fill(QColor("#000000"))
+        painter = QPainter(thumb)
+        paint_grid(painter, GridState(grid=maze, palette=editor.grid.state.palette), editor.grid.colors,
+                   QRect(0, 0, 40, 40))
+        painter.end()
+        assert thumb.pixelColor(15, 25).lightness() - thumb.pixelColor(15, 15).lightness() > 120

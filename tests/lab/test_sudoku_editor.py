@@ -190,3 +190,81 @@ def test_a_late_solution_never_overwrites_a_changed_puzzle(qtbot, theme, monkeyp
     qtbot.waitUntil(lambda: not job.is_running, timeout=20000)
     assert editor.doc.grid("cells")[0].tolist() == [1, 2, 0, 0]
     assert "result was dropped" in editor.summary.text()
+
+
+def _wrong_but_no_conflict(editor):
+    """A cell and a digit that breaks no rule with the givens yet is not the solution's digit."""
+    givens = editor.givens
+    solution = editor.family.solve(givens).solution
+    for r, c in zip(*np.nonzero(givens == 0)):
+        for d in range(1, 5):
+            trial = givens.copy()
+            trial[r, c] = d
+            if d != solution[r, c] and not editor.family.validate(trial):
+                return (int(r), int(c)), d, solution
+    raise AssertionError("no such entry")
+
+
+def _enter(qtbot, editor, cell, digit):
+    click_cell(qtbot, editor.grid, cell)
+    type_keys(qtbot, editor.grid, str(digit))
+
+
+def test_selected_cell_shades_its_row_column_box_and_equal_digits(qtbot, theme):
+    window = make_window(qtbot, theme)
+    _, editor = sudoku(window)
+    editor.load_grids(grids_for(parse_sudoku(PUZZLE_4, "t")))
+    click_cell(qtbot, editor.grid, (0, 0))  # holds the given 1
+    shade = editor.grid.layer("shading")
+    assert shade[0, 3] > 0 and shade[3, 0] > 0 and shade[1, 1] > 0  # row, column, box
+    assert shade[2, 2] == 0 and shade[3, 3] == 0
+    editor.givens_action.setChecked(False)
+    _enter(qtbot, editor, (3, 0), 2)
+    click_cell(qtbot, editor.grid, (1, 2))
+    shade = editor.grid.layer("shading")
+    assert shade[3, 0] > shade[1, 0] > 0  # the other 2 is shaded more than a plain peer
+
+
+def test_show_mistakes_check_hint_and_solve_name_wrong_entries(qtbot, theme):
+    window = make_window(qtbot, theme)
+    _, editor = sudoku(window)
+    editor.load_grids(grids_for(parse_sudoku(PUZZLE_4, "t")))
+    (r, c), digit, solution = _wrong_but_no_conflict(editor)
+    _enter(qtbot, editor, (r, c), digit)
+    assert editor.validation.count() == 0  # no rule is broken
+    menu_action(window, "Edit", "Check Puzzle").trigger()
+    qtbot.waitUntil(lambda: "wrong" in editor.summary.text(), timeout=20000)
+    assert f"r{r + 1}c{c + 1}: {digit} is wrong" in editor.validation.item(0).text()
+    assert editor.grid.layer("highlight")[r, c]
+
+    editor.mistakes_action.trigger()
+    assert editor.validation.item(0).text() == f"1 entry differs from the solution: r{r + 1}c{c + 1}"
+    assert editor.grid.layer("highlight")[r, c]
+    editor.mistakes_action.trigger()
+    assert editor.validation.count() == 0 and editor.grid.layer("highlight") is None
+
+    editor.hint_action.trigger()  # a wrong entry is corrected first
+    assert editor.doc.grid("cells")[r, c] == solution[r, c]
+    assert f"it held a wrong {digit}" in editor.summary.text()
+    before = editor.doc.grid("cells").copy()
+    editor.hint_action.trigger()  # then one empty cell, from the solution
+    filled = np.argwhere(editor.doc.grid("cells") != before)
+    assert len(filled) == 1 and editor.doc.grid("cells")[tuple(filled[0])] == solution[tuple(filled[0])]
+    window.undo_action.trigger()
+    assert np.array_equal(editor.doc.grid("cells"), before)
+
+    _enter(qtbot, editor, (r, c), digit)
+    with qtbot.waitSignal(editor.doc.grid_changed, timeout=20000):
+        editor.solve()
+    assert np.array_equal(editor.doc.grid("cells"), solution)
+    assert f"it replaced 1 entry: r{r + 1}c{c + 1} ({digit} \u2192 {solution[r, c]})" in editor.summary.text()
+
+
+def test_hint_cell_prefers_the_most_constrained_empty_cell():
+    from trm_lab.areas.puzzles.sudoku_help import candidate_counts, hint_cell
+
+    cells = np.array([[1, 2, 3, 0], [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]])
+    solution = np.array([[1, 2, 3, 4], [3, 4, 1, 2], [2, 1, 4, 3], [4, 3, 2, 1]])
+    assert candidate_counts(cells, 2)[0, 3] == 1
+    assert hint_cell(cells, cells > 0, solution, 2) == (0, 3)
+    assert hint_cell(solution, solution > 0, solution, 2) is None

@@ -89,6 +89,9 @@ def _run_chunks(count: int, chunk_size: int, width: int, run, progress: Progress
 def generate_sudoku(count: int, seed: int = 0, settings: SudokuSettings = SudokuSettings(),
                     progress: Progress | None = None, chunk_size: int = 50) -> Generated:
     """`count` unique-solution puzzles with their solutions and ratings (row-major, 0 = blank)."""
+    from .kernels import wait_for_warming
+
+    wait_for_warming()
     from . import sudoku_search as k
 
     s = settings
@@ -115,6 +118,9 @@ def generate_sudoku(count: int, seed: int = 0, settings: SudokuSettings = Sudoku
 def generate_mazes(count: int, seed: int = 0, settings: MazeSettings = MazeSettings(),
                    progress: Progress | None = None, chunk_size: int = 10) -> Generated:
     """`count` mazes (grids with S and G) with labels (shortest path marked) and path lengths."""
+    from .kernels import wait_for_warming
+
+    wait_for_warming()
     from . import maze_search as k
 
     s = settings

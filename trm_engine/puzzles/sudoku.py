@@ -14,16 +14,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import PuzzleError
+from . import sudoku_solver
 from .base import Family, Problem, SolveResult, as_int_grid, cell_name
 
 _DIGITS = "123456789ABCDEFG"
 _IGNORED = set(" \t|+-=")
-
-
-def _kernels():
-    from . import sudoku_search  # numba: imported on first solve, not on `import trm_engine.puzzles`
-
-    return sudoku_search
 
 
 @dataclass(frozen=True)
@@ -208,10 +203,9 @@ class SudokuFamily(Family):
     def solve(self, grid: np.ndarray) -> SolveResult:
         """Count solutions (0, 1 or 2 = 'two or more'); the rating is the dead ends of a full search."""
         g = self._checked(grid)
-        k = _kernels()
-        count, dead_ends, guesses, solution = k.solve_one(g.ravel(), self.box, 2)
-        extra = {"guesses": int(guesses), "rating": int(dead_ends), "rater": k.RATER,
-                 "rater_version": k.RATER_VERSION}
+        count, dead_ends, guesses, solution = sudoku_solver.solve_one(g.ravel(), self.box, 2)
+        extra = {"guesses": int(guesses), "rating": int(dead_ends), "rater": sudoku_solver.RATER,
+                 "rater_version": sudoku_solver.RATER_VERSION}
         sol = solution.reshape(self.n, self.n).astype(np.int64) if count else None
         return SolveResult(int(count), sol, int(dead_ends), extra)
 

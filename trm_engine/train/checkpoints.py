@@ -8,7 +8,6 @@ RNG states. All tensors and plain data: torch.load(weights_only=True) reads it.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import torch
@@ -18,6 +17,7 @@ from ..errors import RunError
 from ..model.checkpoint import atomic_torch_save, checkpoint_config, read_checkpoint
 from ..model.trm import Carry
 from .distributed import DistContext, gather_rows
+from .run_dir import read_best, write_best  # noqa: F401 - the best.json marker, torch-free in run_dir
 
 # Fields a resumed run may change: how long it runs, where, and how it reports.
 RESUMABLE_CHANGES = {
@@ -63,22 +63,6 @@ def prune(directory: Path, keep_last: int, best: Path | None) -> list[Path]:
     for f in removed:
         f.unlink(missing_ok=True)
     return removed
-
-
-def read_best(directory: Path) -> tuple[Path | None, float]:
-    marker = directory / "best.json"
-    if not marker.exists():
-        return None, float("-inf")
-    try:
-        body = json.loads(marker.read_text())
-        return directory / body["file"], float(body["exact_accuracy"])
-    except (json.JSONDecodeError, KeyError, ValueError):
-        return None, float("-inf")
-
-
-def write_best(directory: Path, path: Path, exact_accuracy: float, step: int) -> None:
-    (directory / "best.json").write_text(json.dumps({"file": path.name, "exact_accuracy": exact_accuracy,
-                                                     "step": step}))
 
 
 def pack_carries(carries: list[Carry], ctx: DistContext) -> dict[str, torch.Tensor]:

@@ -229,3 +229,21 @@ def _versions() -> dict:
 
     return {"trm_lab": __version__, "torch": torch.__version__, "numpy": numpy.__version__,
             "python": platform.python_version()}
+
+
+def read_best(directory: Path) -> tuple[Path | None, float]:
+    """The best checkpoint named by `directory/best.json` and its exact accuracy (None, -inf without
+    one). Plain JSON, no torch, so listing runs stays quick."""
+    marker = directory / "best.json"
+    if not marker.exists():
+        return None, float("-inf")
+    try:
+        body = json.loads(marker.read_text())
+        return directory / body["file"], float(body["exact_accuracy"])
+    except (json.JSONDecodeError, KeyError, ValueError):
+        return None, float("-inf")
+
+
+def write_best(directory: Path, path: Path, exact_accuracy: float, step: int) -> None:
+    (directory / "best.json").write_text(json.dumps({"file": path.name, "exact_accuracy": exact_accuracy,
+                                                     "step": step}))

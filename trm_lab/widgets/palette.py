@@ -1,7 +1,8 @@
 """Cell palettes (how each cell value looks) and the PaletteBar that picks a value.
 
 The ARC palette is the standard one every ARC tool uses (fchollet/ARC `apps/css/common.css`).
-A fill of None means "the theme's blank-cell colour", so Sudoku and maze grids follow light/dark.
+A fill of None means "the theme's blank-cell colour", so Sudoku grids follow light/dark; mazes keep
+dark walls on light open cells in both themes.
 """
 
 from __future__ import annotations
@@ -45,10 +46,12 @@ class CellPalette:
 
 ARC_PALETTE = CellPalette("arc", ARC_COLORS, tuple("0123456789"), ARC_NAMES)
 
-# Maze values index the HRM/TRM charset "# SGo": wall, open, start, goal, path.
+# Maze values index the HRM/TRM charset "# SGo": wall, open, start, goal, path. Open cells have a fixed
+# light fill, not the theme's blank cell: on a dark theme that made walls lighter than the open cells.
+MAZE_OPEN_FILL = "#ECEEF1"
 MAZE_PALETTE = CellPalette(
     "maze",
-    ("#3C3F46", None, "#2ECC40", "#FF4136", "#FFDC00"),
+    ("#3C3F46", MAZE_OPEN_FILL, "#2ECC40", "#FF4136", "#FFDC00"),
     ("", "", "S", "G", ""),
     ("wall", "open", "start S", "goal G", "path"),
     labels_always=True,

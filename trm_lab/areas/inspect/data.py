@@ -8,13 +8,15 @@ step) that branches start from.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from trm_engine.trace.recorder import StateRecord
 from trm_engine.trace.render import canvas_shape
-from trm_engine.trace.tracer import HaltRecord, Trace
+
+if TYPE_CHECKING:  # the tracer imports torch (~2 s): not while the window starts
+    from trm_engine.trace.recorder import StateRecord
+    from trm_engine.trace.tracer import HaltRecord, Trace
 
 
 @dataclass
@@ -70,6 +72,7 @@ class TraceData:
 
     # ---- growth -----------------------------------------------------------------------------------
     def add(self, item: StateRecord | HaltRecord) -> None:
+        from trm_engine.trace.tracer import HaltRecord  # loaded already: a trace is running
         if isinstance(item, HaltRecord):
             self.halting.append(item)
         else:

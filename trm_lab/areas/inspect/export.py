@@ -8,12 +8,14 @@ from __future__ import annotations
 import csv
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPoint
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QWidget
 
-from trm_engine.trace.tracer import Trace
+if TYPE_CHECKING:  # the tracer imports torch: not at start-up
+    from trm_engine.trace.tracer import Trace
 
 from ...export import write_svg
 from .data import TraceData

@@ -65,8 +65,7 @@ def list_demo_models(root: Path | None = None) -> list[ModelChoice]:
 
 def run_models(runs_root: Path) -> list[ModelChoice]:
     """The best (else the latest) checkpoint of every training run under `runs_root`, newest run first."""
-    from trm_engine.train.checkpoints import read_best
-    from trm_engine.train.run_dir import list_runs
+    from trm_engine.train.run_dir import list_runs, read_best  # no torch: the window starts without it
 
     out = []
     for run in list_runs(runs_root):

@@ -13,13 +13,15 @@ from __future__ import annotations
 import copy
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from trm_engine.config import ModelConfig
-from trm_engine.trace.recorder import StateRecord
-from trm_engine.trace.tracer import HaltRecord, Trace, Tracer
+
+if TYPE_CHECKING:  # the tracer imports torch (~2 s of start-up): loaded by the first job instead
+    from trm_engine.trace.tracer import Trace, Tracer
 
 from ...workers import Job
 from .data import Intervention, StepDone, TraceData
@@ -82,6 +84,8 @@ def states_per_step(cfg: dict, level: str) -> int:
 def run_steps(tracer: Tracer, steps: int, emit):
     """Run `steps` supervision steps: states go out through `emit` as computed, a StepDone after each
     step; returns the finished Trace (projection fitted)."""
+    from trm_engine.trace.tracer import HaltRecord
+
     for done in range(1, steps + 1):
         for item in tracer.run(1, on_state=emit):
             if isinstance(item, HaltRecord):
@@ -91,6 +95,8 @@ def run_steps(tracer: Tracer, steps: int, emit):
 
 def trace_puzzle(model, family: str, source: PuzzleSource, steps: int, level: str, meta: dict, emit):
     """The run job: prepare the puzzle, then record `steps` supervision steps."""
+    from trm_engine.trace.tracer import Tracer
+
     inputs, labels, options, note = source.prepare(family, model.cfg)
     tracer = Tracer(model, family, inputs, labels, level, puzzle_identifier=source.puzzle_identifier,
                     family_options=options, meta={**meta, "puzzle_source": source.name, "no_solution_because": note})
@@ -227,6 +233,8 @@ class InspectSession(QObject):
             self._data.expected = self._steps * self._per_step
             self.trace_started.emit(self._data)
             return
+        from trm_engine.trace.recorder import StateRecord  # loaded: the job is running
+
         data = self._data
         if isinstance(event, StateRecord):
             data.add(event)

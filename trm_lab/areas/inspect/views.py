@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QSizePolicy,
     QSpinBox,
+    QStyle,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -241,7 +242,10 @@ class PlaybackBar(QWidget):
         self.play_button = QToolButton()
         self.play_button.setObjectName("play_button")
         self.play_button.setCheckable(True)
-        self.play_button.setText("\u25b6 Play")
+        # The style's media icons, not the text glyphs U+25B6 / U+23F8: DejaVu Sans (the font the
+        # bundle and most Linux desktops fall back to) has no U+23F8, which drew as a box.
+        self.play_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self._show_playing(False)
         self.play_button.setToolTip("Play the recursion state by state (Space)")
         self.fps = QSpinBox()
         self.fps.setRange(1, 60)
@@ -271,8 +275,13 @@ class PlaybackBar(QWidget):
         self.set_branches([], -1)
 
     def _on_play_button_toggled(self, on: bool) -> None:
-        self.play_button.setText("\u23f8 Pause" if on else "\u25b6 Play")
+        self._show_playing(on)
         self.play_toggled.emit(on)
+
+    def _show_playing(self, on: bool) -> None:
+        pixmap = QStyle.StandardPixmap.SP_MediaPause if on else QStyle.StandardPixmap.SP_MediaPlay
+        self.play_button.setIcon(self.style().standardIcon(pixmap))
+        self.play_button.setText("Pause" if on else "Play")
 
     def set_branches(self, titles: list[tuple[int, str]], current: int) -> None:
         """(trace index, title) per branch; `current` is the one shown (-1: none)."""

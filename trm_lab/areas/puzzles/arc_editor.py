@@ -75,6 +75,7 @@ class ArcEditor(PuzzleEditor):
     title = "ARC task"
     file_filter = "ARC task (*.json)"
     default_suffix = ".json"
+    can_solve = False  # ARC has no classical solver (the engine's family.solve says so)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -89,6 +90,7 @@ class ArcEditor(PuzzleEditor):
         self.palette_bar.set_current(1)
         self.palette_bar.value_picked.connect(self._on_palette_value_picked)
         self.grid.value_picked.connect(self.palette_bar.set_current)
+        self._add_palette_keys()
         self.connect_editor(self.grid, lambda edit: self.current_key)
         self.grid_title = QLabel()
 
@@ -124,11 +126,21 @@ class ArcEditor(PuzzleEditor):
                                           self.transform_button, self.pair_button])
         self.new_puzzle()
 
+    def _add_palette_keys(self) -> None:
+        """Keys 0-9 pick a colour whenever this editor is shown, wherever the focus is (a line edit
+        that takes text keeps its digits). Qt ignores window shortcuts of hidden widgets, so the other
+        editors and areas keep their digit keys."""
+        for value in range(len(ARC_PALETTE)):
+            action = QAction(f"Colour {value}", self, shortcut=str(value))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            action.triggered.connect(lambda _=False, v=value: self.grid.pick_value(v))
+            self.addAction(action)
+
     def _build_grid_actions(self) -> None:
         self.size_edit = QLineEdit()
         self.size_edit.setObjectName("size_edit")
         self.size_edit.setPlaceholderText("HxW")
-        self.size_edit.setMaximumWidth(70)
+        self.size_edit.setFixedWidth(self.size_edit.fontMetrics().horizontalAdvance("30x30") + 24)  # never "x20"
         self.size_edit.setToolTip("Grid size as HxW; Enter or Resize applies it, keeping the top-left content")
         self.size_edit.returnPressed.connect(self._on_size_edit_return_pressed)
         self.resize_button = QPushButton("Resize")
@@ -268,13 +280,6 @@ class ArcEditor(PuzzleEditor):
                 for r, c in problem.cells:
                     mask[r, c] = True
         self.grid.set_layer("highlight", mask if mask.any() else None)
-
-    def solve(self) -> None:
-        try:
-            self.family.solve(self.doc.grid(self.current_key))
-        except PuzzleError as exc:
-            self.set_note(str(exc))
-            self.status_posted.emit("No classical ARC solver")
 
     def random_example(self) -> None:
         if not self.example_tasks:

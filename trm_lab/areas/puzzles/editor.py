@@ -13,7 +13,6 @@ import shiboken6
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
-    QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
@@ -31,6 +30,7 @@ from trm_engine.puzzles import Problem
 
 from ... import dialogs, export, settings
 from ...document import CellsCommand, DocumentCommand, GridDocument
+from ...widgets.flow import flow_row
 from ...widgets.grid_editor import GridEdit, GridEditor
 from ...workers import Job
 
@@ -42,6 +42,7 @@ class PuzzleEditor(QWidget):
     title = ""  # tab title
     file_filter = ""  # for the save dialog, e.g. "Sudoku (*.sudoku *.txt)"
     default_suffix = ""  # ".sudoku"
+    can_solve = True  # False: the family has no classical solver, so Solve is not offered
 
     status_posted = Signal(str)
     job_started = Signal(object, str)  # (Job, label)
@@ -97,17 +98,15 @@ class PuzzleEditor(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.toolbar)
-        row = QHBoxLayout()
         buttons = []
         for action in (self.undo_action, self.redo_action):
             button = QToolButton()
             button.setDefaultAction(action)
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
             buttons.append(button)
-        for widget in [*tools[:1], *buttons, *tools[1:]]:
-            row.addWidget(widget)
-        row.addStretch(1)
-        layout.addLayout(row)
+        # The row wraps when the window is narrow (1024 px): every button stays whole.
+        self.tool_row = flow_row([*tools[:1], *buttons, *tools[1:]])
+        layout.addWidget(self.tool_row)
         layout.addWidget(scrollable(centre) if isinstance(centre, GridEditor) else centre, 1)
         layout.addWidget(self.summary)
         layout.addWidget(self.validation)
@@ -115,7 +114,9 @@ class PuzzleEditor(QWidget):
 
     def add_common_actions(self) -> None:
         self.toolbar.addAction(self.check_action)
-        self.toolbar.addAction(self.solve_action)
+        if self.can_solve:
+            self.toolbar.addAction(self.solve_action)
+        self.solve_action.setVisible(self.can_solve)
         self.toolbar.addWidget(self.generate_button)
 
     def connect_editor(self, editor: GridEditor, key_of: Callable[[GridEdit], str]) -> None:
@@ -182,15 +183,23 @@ class PuzzleEditor(QWidget):
         return True
 
     def save(self) -> bool:
-        """Save to the puzzle's file, or ask where (new puzzles, bundled examples, other formats)."""
-        if self.path is None or is_bundled(self.path) or f"*{self.path.suffix.lower()}" not in self.file_filter:
+        """Save to the puzzle's file; a bundled example is saved as a copy in the user's puzzles folder
+        (never into the installed package); new puzzles and other formats ask where."""
+        if self.path is not None and is_bundled(self.path):
+            folder = settings.locations().puzzles
+            folder.mkdir(parents=True, exist_ok=True)
+            return self._write(free_name(folder, self.path.name))
+        if self.path is None or f"*{self.path.suffix.lower()}" not in self.file_filter:
             return self.save_as()
         return self._write(self.path)
 
     def save_as(self) -> bool:
         folder = settings.locations().puzzles
         folder.mkdir(parents=True, exist_ok=True)
-        start = self.path or folder / f"untitled{self.default_suffix}"
+        if self.path is None or is_bundled(self.path):  # start in the user's folder, not the package
+            start = folder / (self.path.name if self.path else f"untitled{self.default_suffix}")
+        else:
+            start = self.path
         path = dialogs.ask_save_path(self, f"Save {self.title}", self.file_filter, start)
         if path is None:
             return False
@@ -345,6 +354,14 @@ def scrollable(grid: QWidget) -> QScrollArea:
     area.setFrameShape(QScrollArea.Shape.NoFrame)
     area.setWidget(grid)
     return area
+
+
+def free_name(folder: Path, name: str) -> Path:
+    """`folder/name`, or `folder/stem-2.suffix`, `-3`, ... if that file exists already."""
+    path, stem, suffix, k = folder / name, Path(name).stem, Path(name).suffix, 2
+    while path.exists():
+        path, k = folder / f"{stem}-{k}{suffix}", k + 1
+    return path
 
 
 def is_bundled(path: Path) -> bool:

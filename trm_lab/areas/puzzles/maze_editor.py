@@ -188,12 +188,16 @@ class MazeEditor(PuzzleEditor):
 
     def _on_check_finished(self, result) -> None:
         if result.count == 0:
-            self.validation.addItem("there is no path from S to G")
-            self.validation.setVisible(True)
-            self.set_note("no path from S to G.")
+            self._say_no_path()
         else:
             several = "several shortest paths" if result.count > 1 else "one shortest path"
             self.set_note(f"a proper maze: {several} of {result.extra['steps']} steps.")
+
+    def _say_no_path(self) -> None:
+        """Once, in the summary line (the description says it; a note or a list item said it again)."""
+        self.path_steps = -1
+        self.validate()
+        self.set_note("")
 
     # ---- solve and generate -----------------------------------------------------------------------
     def solve(self) -> None:
@@ -205,7 +209,7 @@ class MazeEditor(PuzzleEditor):
 
     def _on_solve_finished(self, result) -> None:
         if result.count == 0:
-            self.set_note("No path from S to G.")
+            self._say_no_path()
             self.status_posted.emit("No path")
             return
         self.doc.undo_stack.push(GridCommand(self.doc, "maze", result.solution, "Solve"))

@@ -9,6 +9,8 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import QHBoxLayout, QSplitter, QTabWidget
 
+from trm_engine.errors import TrmError
+
 from ... import dialogs, settings
 from ...panel import FileKind, Panel, PanelSpec, make_action
 from ...workers import Job
@@ -57,6 +59,7 @@ class PuzzlesPanel(Panel):
         self.library.open_dataset_clicked.connect(self._on_library_open_dataset_clicked)
         self.library.build_dataset_clicked.connect(self._on_library_build_dataset_clicked)
         self._make_actions()
+        self.solve_action.setEnabled(self.editor().can_solve)
         self.refresh_library()
 
     # ---- editors ----------------------------------------------------------------------------------
@@ -72,6 +75,7 @@ class PuzzlesPanel(Panel):
         return self.editor().doc.undo_stack
 
     def _on_tabs_current_changed(self, _index: int) -> None:
+        self.solve_action.setEnabled(self.editor().can_solve)
         self.undo_stack_changed.emit(self.undo_stack())
 
     def new_puzzle(self, family: str, **options) -> None:
@@ -161,13 +165,29 @@ class PuzzlesPanel(Panel):
         store.setValue("splitter", self.splitter.saveState())
         store.setValue("arc_splitter", self.editors["arc"].splitter.saveState())
         store.setValue("tab", self.tabs.currentIndex())
+        for family, editor in self.editors.items():  # the file open in each tab, reopened next start
+            store.setValue(f"open/{family}", str(editor.path) if editor.path else "")
 
     def restore_state(self, store: QSettings) -> None:
         for key, splitter in (("splitter", self.splitter), ("arc_splitter", self.editors["arc"].splitter)):
             state = store.value(key)
             if state is not None:
                 splitter.restoreState(state)
+        for family, editor in self.editors.items():
+            self._reopen(editor, str(store.value(f"open/{family}", "") or ""))
         self.tabs.setCurrentIndex(int(store.value("tab", 0)))
+
+    def _reopen(self, editor: PuzzleEditor, name: str) -> None:
+        """Reopen the file a tab showed last time; one that is gone or unreadable now is skipped
+        quietly (a start-up should not open with an error about an old file)."""
+        path = Path(name) if name else None
+        if path is None or not path.is_file():
+            return
+        try:
+            grids = editor.grids_from_file(path)
+        except (TrmError, OSError, ValueError):
+            return
+        editor.load_grids(grids, path)
 
     def menu_actions(self) -> dict[str, list[QAction | None]]:
         return self._menu_actions

@@ -1,5 +1,6 @@
 """SudokuEditor: 9x9 and 4x4 Sudoku with givens distinct from entries, pencil marks, conflicts
-highlighted as you type, the engine's counting solver and rated generator.
+highlighted as you type, the cursor's row, column, box and equal digits shaded, "show mistakes" and a
+one-cell hint from the unique solution, the engine's counting solver and rated generator.
 
 The document holds "cells" (every digit shown), "fixed" (1 where the digit is a given) and "marks"
 (pencil-mark bitmasks). In "Edit givens" mode typed digits become givens; otherwise they are
@@ -14,10 +15,10 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QListWidgetItem, QWidget
 
 from trm_engine.puzzles import Problem, get_family
-from trm_engine.puzzles.base import read_text
+from trm_engine.puzzles.base import cell_name, read_text
 from trm_engine.puzzles.files import atomic_write_text
 from trm_engine.puzzles.generate import SudokuSettings, generate_sudoku
 
@@ -26,6 +27,7 @@ from ...document import CellsCommand, GridCommand
 from ...widgets.grid_editor import GridEdit, GridEditor
 from ...widgets.grid_paint import GridState
 from ...widgets.palette import PaletteBar, digit_palette
+from . import sudoku_help
 from .editor import PuzzleEditor
 
 # Difficulty = the engine's rating (dead ends met by a full search): 0 = singles only.
@@ -63,17 +65,30 @@ class SudokuEditor(PuzzleEditor):
         self.pencil_action.setToolTip("Digits toggle pencil marks (or hold Ctrl) (N)")
         self.pencil_action.setShortcut("N")
         self.pencil_action.toggled.connect(self._on_pencil_toggled)
-        for action in (self.givens_action, self.pencil_action):
+        self.mistakes_action = QAction("Show mistakes", self, checkable=True)
+        self.mistakes_action.setToolTip("Mark entries that differ from the puzzle's unique solution (M)")
+        self.mistakes_action.setShortcut("M")
+        self.mistakes_action.toggled.connect(lambda _: self.revalidate())
+        self.hint_action = QAction("Hint", self, triggered=self.hint)
+        self.hint_action.setToolTip("Fill one cell from the solution: a wrong entry first, else the "
+                                    "cell with the fewest candidates (H)")
+        self.hint_action.setShortcut("H")
+        for action in (self.givens_action, self.pencil_action, self.mistakes_action, self.hint_action):
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             self.addAction(action)
         self.toolbar.addAction(self.givens_action)
         self.toolbar.addAction(self.pencil_action)
+        self.toolbar.addSeparator()
+        self.toolbar.addAction(self.mistakes_action)
+        self.toolbar.addAction(self.hint_action)
         self.toolbar.addSeparator()
         self.add_common_actions()
         self.generate_menu_actions([(f"{name} {n}x{n}", lambda d=name, b=box: self.generate(d, b))
                                     for box, n in ((3, 9), (2, 4)) for name in DIFFICULTIES])
         self.build_layout(self.grid, list(self.pads.values()))
         self.grid.cells_edited.connect(self._on_grid_cells_edited)
+        self.grid.cursor_moved.connect(self._on_grid_cursor_moved)
+        self._solved: tuple[bytes, object] | None = None  # (givens, SolveResult) of the last solve
         self.new_puzzle(3)
 
     # ---- document ---------------------------------------------------------------------------------
@@ -115,9 +130,29 @@ class SudokuEditor(PuzzleEditor):
         self.grid.set_layer("fixed", fixed)
         self.grid.set_layer("marks", self.doc.grid("marks"))
         self.grid.set_locked(None if self.givens_action.isChecked() else fixed)
+        self._show_peers()
 
     def focus_grid(self) -> GridEditor:
         return self.grid
+
+    def _on_grid_cursor_moved(self, _row: int, _col: int) -> None:
+        self._show_peers()
+
+    def _show_peers(self) -> None:
+        """Shade the cursor cell's row, column and box lightly and the cells holding its digit more."""
+        cells = self.doc.grid("cells") if "cells" in self.doc else None
+        cursor = self.grid.cursor
+        if cells is None or cursor is None or cells.shape != self.grid.shape:
+            self.grid.set_layer("shading", None)
+            return
+        r, c = cursor
+        box = self.family.box
+        rows, cols = np.indices(cells.shape)
+        peers = (rows == r) | (cols == c) | ((rows // box == r // box) & (cols // box == c // box))
+        shade = np.where(peers, 0.18, 0.0)
+        if cells[r, c]:
+            shade[cells == cells[r, c]] = 0.4
+        self.grid.set_layer("shading", shade)
 
     # ---- editing ----------------------------------------------------------------------------------
     def _on_grid_cells_edited(self, edit: GridEdit) -> None:
@@ -158,8 +193,26 @@ class SudokuEditor(PuzzleEditor):
         text = f"{n}x{n} Sudoku: {n_givens} givens, {n_entries} entries"
         if not problems and (cells > 0).all():
             text += " \u2014 solved!" if not self.family.check_solution(self.givens, cells) else ""
+        if self.mistakes_action.isChecked() and not self.givens_action.isChecked():
+            result = self.solution()
+            if result.count != 1:
+                text += " \u2014 mistakes cannot be shown: the puzzle has " + (
+                    "no solution" if result.count == 0 else "more than one solution")
+            else:
+                wrong = sudoku_help.wrong_entries(cells, fixed, result.solution)
+                if wrong:
+                    problems = [*problems, Problem(f"{len(wrong)} entr{'y differs' if len(wrong) == 1 else 'ies differ'}"
+                                                   f" from the solution: {sudoku_help.names(wrong)}", tuple(wrong))]
         self.description = text
         return problems
+
+    def solution(self):
+        """The solver's result for the current givens (kept while the givens stay the same)."""
+        givens = self.givens
+        key = givens.tobytes() + bytes(givens.shape)
+        if self._solved is None or self._solved[0] != key:
+            self._solved = (key, self.family.solve(givens))  # plain Python: milliseconds
+        return self._solved[1]
 
     def show_problems(self, problems: list[Problem]) -> None:
         mask = np.zeros(self.doc.grid("cells").shape, dtype=bool)
@@ -173,13 +226,55 @@ class SudokuEditor(PuzzleEditor):
         if self.revalidate():
             self.status_posted.emit(f"{len(self.problems)} problem(s)")
             return
-        self.run_job("Check Sudoku", self.family.check, self.givens, on_finished=self._on_check_finished)
+        self.run_job("Check Sudoku", self.family.solve, self.givens, on_finished=self._on_check_finished)
 
-    def _on_check_finished(self, problems: list[Problem]) -> None:
-        for problem in problems:  # "the puzzle has no solution" / "... more than one solution"
-            self.validation.addItem(problem.message)
-        self.validation.setVisible(bool(problems))
-        self.set_note(problems[0].message if problems else "a proper puzzle: exactly one solution.")
+    def _on_check_finished(self, result) -> None:
+        """No solution, several, or one: then every entry that differs from it is named, conflict or not."""
+        if result.count != 1:
+            message = "the puzzle has " + ("no solution" if result.count == 0 else "more than one solution")
+            self.validation.addItem(message)
+            self.validation.setVisible(True)
+            self.set_note(message)
+            return
+        cells, fixed = self.doc.grid("cells"), self.doc.grid("fixed")
+        wrong = sudoku_help.wrong_entries(cells, fixed, result.solution)
+        if not wrong:
+            right = " and every entry so far is right" if ((cells > 0) & (fixed == 0)).any() else ""
+            self.set_note(f"a proper puzzle: exactly one solution{right}.")
+            return
+        for r, c in wrong:
+            item = QListWidgetItem(f"{cell_name(r, c)}: {cells[r, c]} is wrong (no conflict in its row, "
+                                   "column or box, but the solution differs)")
+            item.setData(Qt.ItemDataRole.UserRole, ((r, c),))
+            self.validation.addItem(item)
+        self.validation.setVisible(True)
+        self.show_problems([Problem("wrong entries", tuple(wrong))])
+        self.set_note(f"a proper puzzle, but {len(wrong)} entr{'y is' if len(wrong) == 1 else 'ies are'} "
+                      f"wrong: {sudoku_help.names(wrong)}.")
+        self.status_posted.emit(f"{len(wrong)} wrong entr{'y' if len(wrong) == 1 else 'ies'}")
+
+    def hint(self) -> None:
+        """Fill one cell from the solution (a wrong entry first) as one undoable step."""
+        result = self.solution()
+        if result.count != 1:
+            self.set_note("No hint: the puzzle has " + ("no solution." if result.count == 0
+                                                        else "more than one solution."))
+            return
+        cells, fixed = self.doc.grid("cells"), self.doc.grid("fixed")
+        cell = sudoku_help.hint_cell(cells, fixed, result.solution, self.family.box)
+        if cell is None:
+            self.set_note("No hint needed: every cell is filled and right.")
+            return
+        r, c = cell
+        digit = int(result.solution[r, c])
+        was = int(cells[r, c])
+        stack = self.doc.undo_stack
+        stack.beginMacro(f"Hint {cell_name(r, c)}")
+        stack.push(CellsCommand(self.doc, "cells", (r,), (c,), (digit,), ""))
+        stack.push(CellsCommand(self.doc, "marks", (r,), (c,), (0,), ""))
+        stack.endMacro()
+        self.grid.set_cursor(cell)
+        self.set_note(f"hint: {cell_name(r, c)} is {digit}" + (f" (it held a wrong {was})." if was else "."))
 
     # ---- solve and generate -----------------------------------------------------------------------
     def solve(self) -> None:
@@ -194,10 +289,11 @@ class SudokuEditor(PuzzleEditor):
             self.set_note("The puzzle has no solution.")
             self.status_posted.emit("No solution")
             return
+        replaced = sudoku_help.replaced_text(self.doc.grid("cells"), self.doc.grid("fixed"), result.solution)
         self.doc.undo_stack.push(GridCommand(self.doc, "cells", result.solution, "Solve"))
         note = "unique solution" if result.count == 1 else "first of several solutions: the puzzle has more than one solution"
         rating = result.extra.get("rating", result.backtracks)
-        self.set_note(f"filled the {note} (difficulty rating {rating}).")
+        self.set_note(f"filled the {note} (difficulty rating {rating}){replaced}.")
         self.status_posted.emit(f"Solved ({note})")
 
     def generate(self, difficulty: str, box: int = 3) -> None:
