@@ -7,7 +7,7 @@ fresh process, min and median over repeats (JSON on stdout; progress on stderr).
   maze) right after a fresh install, then again (<= 3 s);
 - first_generate_cold: one generated Sudoku in a fresh install whose numba cache was never filled
   (what anyone pays who generates before the app's background warm-up has run);
-- warming: `python -m trm_engine.puzzles.kernels`, what the app runs in the background;
+- warming: `python -m trm_engine.puzzles.warm`, what the app runs in the background;
 - first_generate / later_generate: one 9x9 Sudoku and one 15x15 maze after that (<= 3 s).
 
 A "fresh install" is a copy of trm_engine, trm_lab and trm_resources without any __pycache__ (so no
@@ -142,7 +142,7 @@ def measure_generate(tmp: Path, cold: bool) -> dict[str, tuple[float, float]]:
         row["first_generate_cold_sudoku_s"] = _timed([py, "-c", _GENERATE_SUDOKU], env, root)
     root = Path(tempfile.mkdtemp(dir=tmp))
     env = _env(fresh_install(root), root)
-    row["warming_s"] = _timed([py, "-m", "trm_engine.puzzles.kernels"], env, root)
+    row["warming_s"] = _timed([py, "-m", "trm_engine.puzzles.warm"], env, root)
     row["first_generate_s"] = _timed([py, "-c", _GENERATE], env, root)
     row["later_generate_s"] = _timed([py, "-c", _GENERATE], env, root)
     return row

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import subprocess
 
-from trm_engine.puzzles import kernels
+from trm_engine.puzzles import kernels, warm
 
 
 def test_warm_up_writes_the_stamp_and_a_warm_cache_starts_nothing(tmp_path, monkeypatch):
@@ -18,8 +18,8 @@ def test_warm_up_writes_the_stamp_and_a_warm_cache_starts_nothing(tmp_path, monk
     monkeypatch.setattr(subprocess, "Popen", lambda args, **kw: started.append(args) or _Finished())
     assert kernels.stamp_path().parent == tmp_path and not kernels.is_warm()
     kernels.start_warming()
-    assert started and started[0][1:] == ["-m", "trm_engine.puzzles.kernels", "--nice"]
-    assert kernels.warm_up() >= 0 and kernels.is_warm()
+    assert started and started[0][1:] == ["-m", "trm_engine.puzzles.warm", "--nice"]
+    assert warm.warm_up() >= 0 and kernels.is_warm()
     started.clear()
     assert kernels.start_warming() is None and not started
     (tmp_path / kernels.stamp_path().name).unlink()

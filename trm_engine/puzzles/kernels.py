@@ -5,7 +5,7 @@ Compiling the Sudoku and maze generator kernels costs about 20-45 s of CPU on a 
 numba caches the machine code beside the sources, or under NUMBA_CACHE_DIR); loading them from the
 cache costs about 2 s. Single puzzles are solved without numba (`sudoku_solver`, `maze.shortest_paths`),
 so only generating and bulk checks need the kernels. The app calls `start_warming()` a few seconds
-after its window is up; `python -m trm_engine.puzzles.kernels` does the same in the foreground (for
+after its window is up; `python -m trm_engine.puzzles.warm` does the warm-up in the foreground (for
 an installer or a desktop bundle's first run).
 
 A stamp file beside the cache, keyed by the numba version and the kernel sources, says the cache is
@@ -18,14 +18,14 @@ import hashlib
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 _SOURCES = ("sudoku_search.py", "maze_search.py")
+WARM_MODULE = "trm_engine.puzzles.warm"  # run with -m: drives the generators once, then stamps
 _started: subprocess.Popen | None = None
 
 
-def _cache_dir() -> Path:
+def cache_dir() -> Path:
     """Where numba writes this package's kernels: NUMBA_CACHE_DIR, else __pycache__ beside them."""
     override = os.environ.get("NUMBA_CACHE_DIR")
     return Path(override) if override else Path(__file__).resolve().parent / "__pycache__"
@@ -44,34 +44,11 @@ def stamp_path() -> Path:
     for name in _SOURCES:
         st = (here / name).stat()
         key.update(f"{name}:{st.st_size}:{st.st_mtime_ns}".encode())
-    return _cache_dir() / f"trm-kernels-{key.hexdigest()[:16]}.ok"
+    return cache_dir() / f"trm-kernels-{key.hexdigest()[:16]}.ok"
 
 
 def is_warm() -> bool:
     return stamp_path().exists()
-
-
-def warm_up() -> float:
-    """Compile (or load from the cache) every generator kernel, then write the stamp; returns seconds."""
-    import numpy as np
-
-    from .generate import MazeSettings, SudokuSettings, generate_mazes, generate_sudoku
-    from .sudoku_search import solve_many
-
-    start = time.perf_counter()
-    generate_sudoku(1, 0, SudokuSettings())
-    generate_sudoku(1, 0, SudokuSettings(box=2))
-    generate_mazes(1, 0, MazeSettings(5, 5))
-    rows, out = np.zeros((1, 81), np.int8), np.zeros(1, np.int64)
-    solve_many(rows, 3, 2, out, out.copy(), out.copy(), rows.copy())
-    seconds = time.perf_counter() - start
-    try:
-        path = stamp_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(f"{seconds:.1f} s\n")
-    except OSError:
-        pass  # a read-only install: numba then caches per user, and warming runs again next time
-    return seconds
 
 
 def start_warming() -> subprocess.Popen | None:
@@ -82,7 +59,7 @@ def start_warming() -> subprocess.Popen | None:
         return None  # a desktop bundle: sys.executable is the app itself, not a Python to run -m with
     if is_warm() or (_started is not None and _started.poll() is None):
         return None
-    _started = subprocess.Popen([sys.executable, "-m", __name__, "--nice"], stdin=subprocess.DEVNULL,
+    _started = subprocess.Popen([sys.executable, "-m", WARM_MODULE, "--nice"], stdin=subprocess.DEVNULL,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     return _started
 
@@ -92,15 +69,3 @@ def wait_for_warming() -> None:
     afterwards is quicker than compiling the same kernels beside it on a 2-core machine."""
     if _started is not None and _started.poll() is None:
         _started.wait()
-
-
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if "--nice" in argv and hasattr(os, "nice"):
-        os.nice(19)  # only idle CPU: it must never slow what the user is doing
-    print(f"generator kernels ready in {warm_up():.1f} s ({_cache_dir()})")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
