@@ -33,6 +33,7 @@ class InterveneBar(QWidget):
         self.edits: list[Intervention] = []
         self.cell: tuple[str, int, int, int] | None = None  # (view, row, col, grid width) edits go to
         self._step = 0
+        self._unavailable: str | None = None  # why intervening is not possible now ("" while a run goes)
         self.palette_bar: PaletteBar | None = None
         self._palette_slot = QHBoxLayout()
         self._palette_slot.setContentsMargins(0, 0, 0, 0)
@@ -115,12 +116,20 @@ class InterveneBar(QWidget):
         self._show()
         self.clear_clicked.emit()
 
+    def set_unavailable(self, why: str | None) -> None:
+        """Disable the controls, saying `why` where the target shows (None enables them again)."""
+        self._unavailable = why
+        self.setEnabled(why is None)
+        self._show()
+
     def describe(self, width: int) -> str:
         return ", ".join(iv.describe(width) for iv in self.edits) or "no edit"
 
     def _show(self) -> None:
         self.where.setText(f"Intervene after step {self._step}:" if self._step else "Intervene at the start:")
-        if self.cell is None:
+        if self._unavailable:
+            self.target.setText(self._unavailable)
+        elif self.cell is None:
             self.target.setText(NO_TARGET)
         else:
             view, r, c, _ = self.cell

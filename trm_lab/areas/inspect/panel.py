@@ -55,7 +55,9 @@ class InspectPanel(Panel):
         self.look: FamilyLook | None = None
         self.source: PuzzleSource | None = None
         self.drawing = False  # the main strip shows a puzzle not run yet, editable in the input view
-        self.active: TraceStrip | None = None
+        self.active: TraceStrip | None = None  # the strip the user last moved or clicked in: what Branch
+        # and the exports act on (a strip whose cursor only followed the other, linked, is not made active)
+        self._following = False
         self._run_when_loaded = self._welcome = False
         self._drawn_at, self._shown_step = 0.0, 0  # the last redraw: when, and the last step it showed
         self._look_shape: tuple[int, int] | None = None
@@ -202,7 +204,7 @@ class InspectPanel(Panel):
 
     def _on_session_trace_started(self, data: TraceData) -> None:
         self.setup.set_running(True)
-        self.intervene.setEnabled(False)
+        self._update_intervene()
         if data.branch_step is None:
             self.drawing = False
             self.strip.input_view.editable = False
@@ -220,7 +222,7 @@ class InspectPanel(Panel):
 
     def _on_session_trace_ended(self, data: TraceData | str) -> None:
         self.setup.set_running(False)
-        self.intervene.setEnabled(True)
+        self._update_intervene()
         if isinstance(data, str):  # the run failed
             return dialogs.show_error(self, "The run failed", data)
         self.redraw()
@@ -256,12 +258,13 @@ class InspectPanel(Panel):
         self.strip.set_data(data, self.look)
         self.active = self.strip
         self.redraw()
+        self._update_intervene()
         self.trace_shown.emit(data)
 
     def show_beside(self, index: int) -> None:
         """Show trace `index` (a branch) in the second strip; -1 hides it."""
         self.beside = index
-        titles = [(i, t.title) for i, t in enumerate(self.traces) if i > 0]
+        titles = [(i, "\u2003" * (t.depth - 1) + t.title) for i, t in enumerate(self.traces) if i > 0]
         self.playback.set_branches(titles, index)
         if not 0 < index < len(self.traces):
             self.branch_strip.hide()
@@ -273,22 +276,34 @@ class InspectPanel(Panel):
             self.strips.setSizes([1000, 1000])  # side by side at the same size
         self.redraw()
 
-    def _on_session_trace_read(self, data: TraceData) -> None:
+    def _on_session_trace_read(self, traces: list[TraceData]) -> None:
         keep = self.strip.current if self.probe_bar.isVisible() and self.traces else None
-        self._show_main(data)
+        self._show_main(traces[0])
         self.drawing = False
         self.strip.input_view.editable = False
         if keep is not None:
             self.strip.set_current(keep)  # stepping through checkpoints: stay at the same state
+        if len(traces) > 1:  # the file's branches: listed beside the main trace, the first one shown
+            self.traces.extend(traces[1:])
+            self.show_beside(1)
+            self.active = self.strip
+        self._update_intervene()
 
     # ---- cursor, playback -------------------------------------------------------------------------
     def _on_strip_current_changed(self, strip: TraceStrip, index: int) -> None:
-        self.active = strip
         slot = 0 if strip is self.strip else 1
         self.plots.set_cursor(slot, index)
+        if self._following:
+            return  # moved by the linked strip: the row the user works on stays the active one
+        self.active = strip
         other = self.branch_strip if slot == 0 else self.strip
         if self.playback.link.isChecked() and other.isVisibleTo(self) and other.current != index:
-            other.set_current(index)
+            self._following = True
+            try:
+                other.set_current(index)
+            finally:
+                self._following = False
+        self._update_intervene()
         if strip.data is not None and 0 <= index < len(strip.data):
             step = strip.data.records[index].sup_step
             self.intervene.set_step(step)
@@ -323,6 +338,18 @@ class InspectPanel(Panel):
         self.active = strip
         if not (self.drawing and strip is self.strip) and strip.data is not None:
             self.intervene.set_cell(view, row, col, strip.data.shape[1])
+
+    def _update_intervene(self) -> None:
+        """Intervening needs the model's states after the step under the cursor: say so up front when
+        the shown trace has none (it was read from a file) rather than after the edits are made."""
+        data = (self.active or self.strip).data
+        if self.session.busy:
+            self.intervene.set_unavailable("")
+        elif data is not None and len(data) and not data.fork_source(self.cursor_step()).snapshots:
+            self.intervene.set_unavailable("this trace was read from a file, so the model states to branch from "
+                                           "are not at hand: run the puzzle with its model to intervene")
+        else:
+            self.intervene.set_unavailable(None)
 
     def cursor_step(self) -> int:
         strip = self.active or self.strip

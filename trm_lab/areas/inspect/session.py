@@ -11,7 +11,7 @@ which later branches start from.
 from __future__ import annotations
 
 import copy
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject, Signal
 
 from trm_engine.config import ModelConfig
 from trm_engine.trace.recorder import StateRecord
-from trm_engine.trace.tracer import HaltRecord, Trace, Tracer
+from trm_engine.trace.tracer import BRANCH_KEYS, HaltRecord, Trace, Tracer
 
 from ...workers import Job
 from .data import Intervention, StepDone, TraceData
@@ -98,9 +98,12 @@ def trace_puzzle(model, family: str, source: PuzzleSource, steps: int, level: st
     return (yield from run_steps(tracer, steps, emit))
 
 
-def continue_branch(snapshot: Tracer, interventions: list[Intervention], steps: int, note: str, emit):
-    """The branch job: a copy of `snapshot` with the interventions applied, run `steps` more steps."""
-    tracer = snapshot.branch(note)
+def continue_branch(snapshot: Tracer, interventions: list[Intervention], steps: int, meta: dict, emit):
+    """The branch job: a copy of `snapshot` with the interventions applied, run `steps` more steps;
+    `meta` says where the branch sits in the tree (it replaces whatever branch keys the snapshot had)."""
+    tracer = snapshot.branch(meta.get("branch_note", ""))
+    kept = {k: v for k, v in tracer.trace.meta.items() if k not in BRANCH_KEYS}
+    tracer.trace.meta = {**kept, **meta}
     # The branch owns its records: its projection is fitted over its own states, not its parent's.
     tracer.trace.states = [copy.copy(r) for r in tracer.trace.states]
     for iv in interventions:
@@ -112,7 +115,6 @@ def continue_branch(snapshot: Tracer, interventions: list[Intervention], steps: 
             tracer.edit_y(iv.position, iv.token)
         else:
             tracer.perturb_z(iv.scale, iv.seed)
-    tracer.trace.meta["interventions"] = [asdict(iv) for iv in interventions]
     return (yield from run_steps(tracer, steps, emit))
 
 
@@ -127,7 +129,7 @@ class InspectSession(QObject):
     trace_finished = Signal(object)  # TraceData, complete (projection fitted)
     trace_stopped = Signal(object)  # TraceData, stopped by the user (what was recorded stays)
     trace_failed = Signal(str)
-    trace_read = Signal(object)  # TraceData read from a file
+    trace_read = Signal(object)  # [TraceData] read from a file: the main trace, then its branches
     read_failed = Signal(str, str)  # (path, message)
 
     def __init__(self, context, parent: QObject | None = None):
@@ -182,21 +184,15 @@ class InspectSession(QObject):
                         progress_kw="emit"), None, title, steps, level)
 
     def branch(self, source: TraceData, step: int, interventions: list[Intervention], steps: int,
-               title: str) -> TraceData | None:
-        """Continue `source` from the end of supervision step `step` after the interventions."""
-        snapshot = source.snapshots.get(step)
-        if snapshot is None or self.busy:
+               branch_id: int, title: str) -> TraceData | None:
+        """Branch `branch_id`: continue `source` from the end of supervision step `step` after the
+        interventions (`source` must have computed that state: see TraceData.fork_source)."""
+        if step not in source.snapshots or self.busy:
             return None
-        note = ", ".join(iv.describe(source.shape[1]) for iv in interventions) or "no change"
-        data = TraceData(snapshot.trace, title, list(snapshot.trace.states), list(snapshot.trace.halting))
-        data.branch_step, data.interventions = step, list(interventions)
-        edited = [iv for iv in interventions if iv.what == "input"]
-        if edited:
-            data.inputs = source.input_tokens().copy()
-            for iv in edited:
-                data.inputs[iv.position] = iv.token
-        job = Job(continue_branch, snapshot, list(interventions), steps, note, name="Branch", progress_kw="emit")
-        self._start(job, data, title, steps, snapshot.trace.level)
+        data = source.make_branch(step, interventions, branch_id, title)
+        job = Job(continue_branch, source.snapshots[step], list(interventions), steps, data.branch_meta(),
+                  name="Branch", progress_kw="emit")
+        self._start(job, data, title, steps, data.trace.level)
         return data
 
     def _start(self, job: Job, data: TraceData | None, title: str, steps: int, level: str) -> None:
@@ -256,16 +252,16 @@ class InspectSession(QObject):
         if self.read_job is not None and self.read_job.is_running:
             self._pending_read = Path(path)
             return
-        from trm_engine.trace.trace_file import read_trace
-        job = Job(read_trace, Path(path), name=f"Read {Path(path).name}")
-        job.finished.connect(lambda trace, p=Path(path): self._on_read_finished(p, trace))
+        from trm_engine.trace.trace_read import read_traces
+        job = Job(read_traces, Path(path), name=f"Read {Path(path).name}")
+        job.finished.connect(lambda traces, p=Path(path): self._on_read_finished(p, traces))
         job.failed.connect(lambda text, p=Path(path): self.read_failed.emit(str(p), text))
         job.ended.connect(self._on_read_ended)
         self.read_job = job
         job.start()
 
-    def _on_read_finished(self, path: Path, trace: Trace) -> None:
-        self.trace_read.emit(TraceData.from_trace(trace, path.name.removesuffix(".trace.h5"), str(path)))
+    def _on_read_finished(self, path: Path, traces: list[Trace]) -> None:
+        self.trace_read.emit(TraceData.from_traces(traces, path.name.removesuffix(".trace.h5"), str(path)))
 
     def _on_read_ended(self) -> None:
         pending, self._pending_read = self._pending_read, None
