@@ -48,7 +48,11 @@ def synthetic(meta: dict | None = None, steps: int = 2, seed: int = 0) -> Trace:
 
 def written(folder: Path, branches: bool = True) -> Path:
     path = folder / "good.trace.h5"
-    extra = [synthetic({"branch_id": 1, "branch_parent": 0, "branch_of_step": 1}, 3, seed=1)] if branches else []
+    noise = [{"what": "z", "position": -1, "token": 0, "scale": 1.0, "seed": 0}]
+    meta = {"branch_id": 1, "branch_parent": 0, "branch_of_step": 1, "branch_note": "z noise x1",
+            "interventions": noise, "intervention_chain": [
+                {"branch": 1, "parent": 0, "after_step": 1, "interventions": noise}]}
+    extra = [synthetic(meta, 3, seed=1)] if branches else []
     write_trace(path, synthetic(), {"path": "model.pt", "sha256": "0" * 64, "step": 5}, extra)
     return path
 
@@ -85,6 +89,8 @@ def replace(f: h5py.File, name: str, data) -> None:
     (lambda f: replace(f, "steps/tokens", np.full((4, 4, 4), 9, np.uint8)), "steps/tokens"),
     (lambda f: replace(f, "steps/confidence", np.zeros((4, 5), np.float16)), "steps/confidence"),
     (lambda f: f.attrs.__setitem__("meta", "[1, 2]"), "attribute meta"),
+    (lambda f: f["branches/1"].attrs.__setitem__("meta", json.dumps({"interventions": [{"what": "w"}]})),
+     "branches/1/meta"),
     (lambda f: replace(f, "branches/1/halting/state_index", np.array([0, 9, 99], np.int32)),
      "branches/1/halting/state_index"),
 ])
@@ -224,3 +230,18 @@ def test_a_tree_of_branches_keeps_parents_and_chains(tmp_path):
         assert list(f["branches"]) == ["1", "2", "3"]
         assert json.loads(f["branches/2"].attrs["meta"])["branch_parent"] == 1
     assert trace_info(tmp_path / "tree.trace.h5")["branches"] == 3
+
+
+def test_the_format_pages_example_runs_as_written(tmp_path, monkeypatch, capsys):
+    """docs/trace_format.md's reader, run on a file with a branch: its y after each supervision step is
+    the last y-update of that step."""
+    page = (Path(__file__).resolve().parents[2] / "docs" / "trace_format.md").read_text(encoding="utf-8")
+    code = page.split("## Reading it without TRM Lab")[1].split("```python")[1].split("```")[0]
+    written(tmp_path).rename(tmp_path / "easy.trace.h5")
+    monkeypatch.chdir(tmp_path)
+    scope: dict = {}
+    exec(compile(code, "trace_format.md", "exec"), scope)
+    trace = read_trace(tmp_path / "easy.trace.h5")
+    last_y = [[r for r in trace.states if r.kind == "y" and r.sup_step == s][-1] for s in (1, 2)]
+    assert np.array_equal(scope["y_per_step"].reshape(2, -1), np.stack([r.tokens for r in last_y]))
+    assert scope["p_halt"].shape == (2,) and capsys.readouterr().out.startswith("1 ")
