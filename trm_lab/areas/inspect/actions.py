@@ -21,6 +21,7 @@ from .export import (
     export_gif,
     export_picture,
     export_stem,
+    picture_mode,
     trace_of,
     with_suffix,
     write_trace_file,
@@ -241,9 +242,10 @@ class InspectActions:
         self.panel.playback.link.setChecked(False)
         try:
             frames = []
-            for i in [i for i, r in enumerate(data.records) if r.kind == "y"]:
-                strip.set_current(i)
-                frames.append(strip.grab().toImage())
+            with picture_mode(strip):
+                for i in [i for i, r in enumerate(data.records) if r.kind == "y"]:
+                    strip.set_current(i)
+                    frames.append(strip.grab().toImage())
         finally:
             strip.set_current(keep)
             self.panel.playback.link.setChecked(link)

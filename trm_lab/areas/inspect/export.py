@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import re
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -68,15 +69,32 @@ def write_trace_file(path: Path, trace: Trace, checkpoint: Path | None, step: in
     return Path(path)
 
 
+@contextmanager
+def picture_mode(widget: QWidget):
+    """While drawing `widget` for a picture: its trace strips show captions, not their choosers."""
+    strips = [s for s in widget.findChildren(QWidget) if hasattr(s, "set_picture_mode")]
+    if hasattr(widget, "set_picture_mode"):
+        strips.append(widget)
+    for strip in strips:
+        strip.set_picture_mode(True)
+    try:
+        yield
+    finally:
+        for strip in strips:
+            strip.set_picture_mode(False)
+
+
 def export_picture(widget: QWidget, path: Path) -> None:
-    """The widget as it is on screen: PNG at the screen's resolution, or SVG (vector cells and text)."""
+    """The widget as it is on screen, without its controls: PNG at the screen's resolution, or SVG
+    (vector cells and text)."""
     path = Path(path)
     size = widget.size()
-    if path.suffix.lower() == ".svg":
-        write_svg(path, size, lambda painter: widget.render(painter, QPoint()),
-                  description="Exported from TRM Lab's Inspect area")
-    elif not widget.grab().save(str(path), "PNG"):
-        raise OSError(f"could not write {path}")
+    with picture_mode(widget):
+        if path.suffix.lower() == ".svg":
+            write_svg(path, size, lambda painter: widget.render(painter, QPoint()),
+                      description="Exported from TRM Lab's Inspect area")
+        elif not widget.grab().save(str(path), "PNG"):
+            raise OSError(f"could not write {path}")
 
 
 def qimage_to_pil(image: QImage):

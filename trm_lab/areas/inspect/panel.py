@@ -15,7 +15,14 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QSplitter, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QLineEdit,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from trm_engine.trace.render import canvas_shape
 
@@ -130,6 +137,8 @@ class InspectPanel(Panel):
         demos = list_demo_models()
         self.start_page.set_demos(demos)
         self.setup.set_models(demos + run_models(settings.locations().runs), self.session.choice)
+        if self.session.choice is not None:
+            self.setup.select_model(self.session.choice)  # a checkpoint file stays listed
 
     def inspect_demo(self, choice: ModelChoice) -> None:
         """Load a demo model and run it on its first example puzzle: a new user's first minute."""
@@ -259,6 +268,8 @@ class InspectPanel(Panel):
         self.active = self.strip
         self.redraw()
         self._update_intervene()
+        if not self.drawing:
+            self.focus_timeline()
         self.trace_shown.emit(data)
 
     def show_beside(self, index: int) -> None:
@@ -407,6 +418,23 @@ class InspectPanel(Panel):
         self.splitter.restoreState(store.value("splitter", QByteArray()))  # an empty state changes nothing
         self.playback.fps.setValue(int(store.value("fps", 8)))
         self.setup.level.setCurrentIndex(int(store.value("level", 0)))
+
+    def showEvent(self, event) -> None:
+        """Each time the area is shown: list the runs trained since (their checkpoints are models to
+        pick), and give the timeline the keyboard, so the arrow keys, Home / End and Space work at once."""
+        super().showEvent(event)
+        if not self.session.busy:
+            self.refresh_models()
+        QTimer.singleShot(0, self.focus_timeline)
+
+    def focus_timeline(self) -> None:
+        """The keyboard to the active strip's timeline, unless the user is typing or drawing in the area."""
+        focus = self.window().focusWidget()
+        if not self.isVisible() or self.pages.currentIndex() != 1:
+            return
+        typing = isinstance(focus, (QAbstractSpinBox, QLineEdit)) or (self.drawing and focus is self.strip.input_view)
+        if not (typing and self.isAncestorOf(focus)):
+            (self.active or self.strip).timeline.setFocus()
 
     def _on_window_area_changed(self, _key: str) -> None:
         self._welcome = False
