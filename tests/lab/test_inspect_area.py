@@ -114,6 +114,10 @@ def test_every_row_fits_a_1024x700_window(qtbot, theme):
                     bar.palette_bar):
         assert control.isVisible() and control.width() >= control.minimumSizeHint().width() > 0
         assert bar.rect().contains(QRect(control.mapTo(bar, QPoint(0, 0)), control.size()))  # not clipped
+    row = [bar.where, bar.target, bar.palette_bar]  # side by side, none over another
+    for left, right in zip(row, row[1:]):
+        assert left.mapTo(bar, QPoint(left.width(), 0)).x() <= right.mapTo(bar, QPoint(0, 0)).x()
+    assert bar.target.width() >= bar.target.minimumSizeHint().width()
 
 
 def test_pictures_show_the_views_not_the_choosers(qtbot, theme, monkeypatch, tmp_path, dialog_recorder):

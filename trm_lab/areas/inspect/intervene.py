@@ -70,7 +70,6 @@ class InterveneBar(QWidget):
         self.clear_button.setToolTip("Forget the pending edits")
         # Two rows, so the bar fits a 1024-pixel window with a 10-value palette (one row needed ~1280):
         # what to edit and its value above; noise, the pending edits and Branch below.
-        self.target.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.target.setMinimumWidth(self.target.fontMetrics().horizontalAdvance(NO_TARGET) + 8)
         self.pending.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.pending.setMinimumWidth(80)
@@ -145,7 +144,10 @@ class InterveneBar(QWidget):
         self._unavailable = why
         self.setEnabled(why is None)
         self.second_row.setVisible(not why)
-        self._top.setStretchFactor(self.target, 1 if why else 0)  # the reason gets the row
+        # The reason gets the row, and never widens it (shown clipped, whole in the tooltip).
+        policy = QSizePolicy.Policy.Ignored if why else QSizePolicy.Policy.Preferred
+        self.target.setSizePolicy(policy, QSizePolicy.Policy.Preferred)
+        self._top.setStretchFactor(self.target, 1 if why else 0)
         if self.palette_bar is not None:
             self.palette_bar.setVisible(not why)
         self.target.setToolTip(why or "")
