@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent
 
 from trm_engine.errors import TrmError
 
@@ -64,6 +64,22 @@ class InspectActions:
         return make_action(self.panel, text, slot, keys, tip)
 
     # ---- opening ----------------------------------------------------------------------------------
+    @staticmethod
+    def _droppable(name: str) -> bool:
+        return bool(name) and name.lower().endswith((".trace.h5", ".pt"))
+
+    def drag_entered(self, event: QDragEnterEvent) -> None:
+        if any(self._droppable(u.toLocalFile()) for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropped(self, event: QDropEvent) -> None:
+        """Trace files and checkpoints dropped on the area open as File > Open would."""
+        for url in event.mimeData().urls():
+            if self._droppable(url.toLocalFile()):
+                self.panel.context.open_path(Path(url.toLocalFile()))
+        event.acceptProposedAction()
+
+    # ---- puzzles ----------------------------------------------------------------------------------
     def pick_puzzle(self, data: tuple) -> None:
         """The setup bar's puzzle box: a file, the Puzzles editor's puzzle, a blank one, or a dialog."""
         from .puzzles import blank_grid, source_from_editor, source_from_file
@@ -83,6 +99,39 @@ class InspectActions:
                 self.open_dataset_row()
         except TrmError as exc:  # a puzzle that does not fit the model: say why, keep the last one
             dialogs.show_error(panel, "Cannot use this puzzle", str(exc))
+
+    def show_puzzle(self, source, draw: bool | None = None) -> None:
+        """Show `source` in the main strip as the puzzle to run, not run yet (editable in the input view
+        for Sudoku and mazes, or when `draw` says so); the session starts solving it at once."""
+        from trm_engine.trace.tracer import Trace
+        panel = self.panel
+        family, model = panel.session.family, panel.session.model
+        tokens = source.tokens(family, model.cfg)
+        panel.source = source
+        panel.session.prepare(source)
+        preview = TraceData(Trace(family, {}, tokens.astype("uint8"), None, dict(vars(model.cfg)), "inner"),
+                            f"{source.name} (not run yet)")
+        panel.drawing = family != "arc" if draw is None else draw
+        panel._show_main(preview)
+        view, look = panel.strip.input_view, panel.look
+        view.editable, view.digit_keys = panel.drawing, look.digit_keys
+        view.set_tool("select" if look.digit_keys == "enter" else "paint")
+
+    def draw_cells(self, edit) -> None:
+        """Cells drawn in the input view of a puzzle not run yet: they become the puzzle to run."""
+        from .session import PuzzleSource
+        panel = self.panel
+        if not panel.drawing or panel.look is None or not panel.traces:
+            return
+        data = panel.traces[0]
+        tokens = data.input_tokens().copy()
+        width = data.shape[1]
+        for r, c, v in zip(edit.rows, edit.cols, edit.values):
+            tokens[r * width + c] = panel.look.token(v)
+        data.inputs = tokens
+        grid = panel.look.values(tokens, data.shape)
+        panel.source = PuzzleSource("drawn" if panel.source is None else panel.source.name, grid=grid)
+        panel.strip.show_state(panel.strip.current)
 
     def open_checkpoint(self) -> None:
         path = dialogs.ask_open_path(self.panel, "Open checkpoint", "Checkpoints (*.pt)", settings.locations().runs)

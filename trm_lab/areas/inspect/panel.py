@@ -13,15 +13,13 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QSettings, QTimer, Signal
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QLineEdit,
-    QSplitter,
     QStackedWidget,
     QVBoxLayout,
-    QWidget,
 )
 
 from trm_engine.trace.render import canvas_shape
@@ -29,7 +27,6 @@ from trm_engine.trace.render import canvas_shape
 from ... import dialogs, settings
 from ...panel import FileKind, Panel, PanelSpec
 from ...theme import PLOT_COLORS
-from ...widgets.grid_editor import GridEdit
 from ...widgets.trace_plots import TracePlots
 from .data import TraceData
 from .intervene import InterveneBar
@@ -38,7 +35,7 @@ from .models import ModelChoice, list_demo_models, run_models
 from .probes import ProbeBar
 from .session import InspectSession, PuzzleSource
 from .setup import FILE_ITEM, SetupBar, StartPage
-from .views import PlaybackBar, TraceStrip
+from .views import PlaybackBar, TraceStrip, column, splitter
 
 TRACE_PATTERNS, CHECKPOINT_PATTERNS = ("*.trace.h5",), ("*.pt",)
 # While a run streams in, states are drawn at most every REDRAW_MS and finished steps at most every STEP_MS
@@ -80,13 +77,13 @@ class InspectPanel(Panel):
         self.playback = PlaybackBar()
         self.plots = TracePlots()
         self.intervene = InterveneBar()
-        self.strips = _splitter("strips", self.strip, self.branch_strip)
-        self.splitter = _splitter("inspect_splitter", self.strips, _column((self.playback, 0), (self.plots, 1)))
+        self.strips = splitter("strips", self.strip, self.branch_strip)
+        self.splitter = splitter("inspect_splitter", self.strips, column((self.playback, 0), (self.plots, 1)))
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setSizes([560, 230])
         self.pages = QStackedWidget()
         self.pages.addWidget(self.start_page)
-        self.pages.addWidget(_column((self.setup, 0), (self.probe_bar, 0), (self.splitter, 1), (self.intervene, 0)))
+        self.pages.addWidget(column((self.setup, 0), (self.probe_bar, 0), (self.splitter, 1), (self.intervene, 0)))
         QVBoxLayout(self).addWidget(self.pages)
         self.layout().setContentsMargins(0, 0, 0, 0)
         self.setAcceptDrops(True)
@@ -121,7 +118,7 @@ class InspectPanel(Panel):
         for strip in (self.strip, self.branch_strip):
             strip.current_changed.connect(lambda i, s=strip: self._on_strip_current_changed(s, i))
             strip.cell_clicked.connect(lambda view, r, c, s=strip: self._on_strip_cell_clicked(s, view, r, c))
-        self.strip.input_view.cells_edited.connect(self._on_input_view_cells_edited)
+        self.strip.input_view.cells_edited.connect(self.actions_.draw_cells)
         self.plots.position_clicked.connect(lambda i: (self.active or self.strip).set_current(i))
         self.playback.play_toggled.connect(self.set_playing)
         self.playback.fps_changed.connect(lambda fps: self.play_timer.setInterval(int(1000 / fps)))
@@ -175,31 +172,7 @@ class InspectPanel(Panel):
     # ---- puzzles ----------------------------------------------------------------------------------
     def set_source(self, source: PuzzleSource, draw: bool | None = None) -> None:
         """Show `source` as the puzzle to run (editable in the input view for Sudoku and mazes)."""
-        from trm_engine.trace.tracer import Trace
-        model = self.session.model
-        tokens = source.tokens(self.session.family, model.cfg)
-        self.source = source
-        self.session.prepare(source)
-        preview = TraceData(Trace(self.session.family, {}, tokens.astype("uint8"), None, dict(vars(model.cfg)),
-                                  "inner"), f"{source.name} (not run yet)")
-        self.drawing = self.session.family != "arc" if draw is None else draw
-        self._show_main(preview)
-        self.strip.input_view.editable = self.drawing
-        self.strip.input_view.digit_keys = self.look.digit_keys
-        self.strip.input_view.set_tool("select" if self.look.digit_keys == "enter" else "paint")
-
-    def _on_input_view_cells_edited(self, edit: GridEdit) -> None:
-        if not self.drawing or self.look is None or not self.traces:
-            return
-        data = self.traces[0]
-        tokens = data.input_tokens().copy()
-        width = data.shape[1]
-        for r, c, v in zip(edit.rows, edit.cols, edit.values):
-            tokens[r * width + c] = self.look.token(v)
-        data.inputs = tokens
-        grid = self.look.values(tokens, data.shape)
-        self.source = PuzzleSource("drawn" if self.source is None else self.source.name, grid=grid)
-        self.strip.show_state(self.strip.current)
+        self.actions_.show_puzzle(source, draw)
 
     # ---- running ----------------------------------------------------------------------------------
     def run(self) -> None:
@@ -389,18 +362,10 @@ class InspectPanel(Panel):
         return self.actions_.menu
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if any(self._droppable(u.toLocalFile()) for u in event.mimeData().urls()):
-            event.acceptProposedAction()
+        self.actions_.drag_entered(event)
 
     def dropEvent(self, event: QDropEvent) -> None:
-        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if self._droppable(u.toLocalFile())]
-        for path in paths:
-            self.context.open_path(path)
-        event.acceptProposedAction()
-
-    @staticmethod
-    def _droppable(name: str) -> bool:
-        return bool(name) and name.lower().endswith((".trace.h5", ".pt"))
+        self.actions_.dropped(event)
 
     def save_state(self, store: QSettings) -> None:
         store.setValue("splitter", self.splitter.saveState())
@@ -445,23 +410,6 @@ class InspectPanel(Panel):
 
     def _on_theme_changed(self, scheme: str) -> None:
         self.plots.set_scheme(PLOT_COLORS.get(scheme, PLOT_COLORS["light"]))
-
-
-def _splitter(name: str, *widgets: QWidget) -> QSplitter:
-    splitter = QSplitter(Qt.Orientation.Vertical)
-    splitter.setObjectName(name)
-    for widget in widgets:
-        splitter.addWidget(widget)
-    return splitter
-
-
-def _column(*items: tuple[QWidget, int]) -> QWidget:
-    column = QWidget()
-    layout = QVBoxLayout(column)
-    layout.setContentsMargins(0, 0, 0, 0)
-    for widget, stretch in items:
-        layout.addWidget(widget, stretch)
-    return column
 
 
 PANEL = PanelSpec(

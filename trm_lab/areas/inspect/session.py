@@ -3,14 +3,15 @@ checkpoint, preparing a puzzle (the solver finds its solution), running the Trac
 intervention, reading a trace file. It keeps the loaded model across runs and runs one trace job at a
 time, so an intervention's tensor edits never meet a running step.
 
-States stream to the GUI the moment the model computes them (the Tracer's on_state, through the job's
-progress callback); after each supervision step the job yields a StepDone carrying a copy of the Tracer,
+States stream to the GUI as the model computes them (the Tracer's on_state, through the job's
+progress callback, a few lists a second); after each supervision step the job yields a StepDone carrying a copy of the Tracer,
 which later branches start from.
 """
 
 from __future__ import annotations
 
 import copy
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,12 +80,36 @@ def states_per_step(cfg: dict, level: str) -> int:
     return 2 if level == "step" else int(cfg["h_cycles"]) * (int(cfg["l_cycles"]) + 1)
 
 
+class StateBatches:
+    """The states of a running trace, sent to the GUI thread in lists: at most one list every
+    `every_s` seconds, and whatever is left when a step ends (`flush`). One cross-thread signal per
+    state (21 a step for T=3, n=6) took the GUI thread, and with it the GIL, from the recursion."""
+
+    def __init__(self, emit, every_s: float = 0.25):
+        self.emit, self.every_s = emit, every_s
+        self.pending: list[StateRecord] = []
+        self.sent = time.monotonic()
+
+    def __call__(self, record: StateRecord) -> None:
+        self.pending.append(record)
+        if time.monotonic() - self.sent >= self.every_s:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            batch, self.pending = self.pending, []
+            self.emit(batch)
+            self.sent = time.monotonic()
+
+
 def run_steps(tracer: Tracer, steps: int, emit):
-    """Run `steps` supervision steps: states go out through `emit` as computed, a StepDone after each
-    step; returns the finished Trace (projection fitted)."""
+    """Run `steps` supervision steps: states go out through `emit` as computed (in lists, see
+    StateBatches), a StepDone after each step; returns the finished Trace (projection fitted)."""
+    batches = StateBatches(emit)
     for done in range(1, steps + 1):
-        for item in tracer.run(1, on_state=emit):
+        for item in tracer.run(1, on_state=batches):
             if isinstance(item, HaltRecord):
+                batches.flush()
                 yield StepDone(item, tracer.branch(), done, steps, f"step {item.sup_step}")
     return tracer.finish()
 
@@ -224,8 +249,9 @@ class InspectSession(QObject):
             self.trace_started.emit(self._data)
             return
         data = self._data
-        if isinstance(event, StateRecord):
-            data.add(event)
+        if isinstance(event, list):  # StateRecords, as computed
+            for record in event:
+                data.add(record)
             self.states_arrived.emit(data)
         elif isinstance(event, StepDone):
             data.add(event.halt)

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QSizePolicy,
     QSpinBox,
+    QSplitter,
     QStackedWidget,
     QToolButton,
     QVBoxLayout,
@@ -302,3 +303,22 @@ class PlaybackBar(QWidget):
             box.addItem(title, index)
         box.setCurrentIndex(max(0, box.findData(current)))
         box.blockSignals(False)
+
+
+def splitter(name: str, *widgets: QWidget) -> QSplitter:
+    """A vertical splitter called `name` holding `widgets`."""
+    splitter = QSplitter(Qt.Orientation.Vertical)
+    splitter.setObjectName(name)
+    for widget in widgets:
+        splitter.addWidget(widget)
+    return splitter
+
+
+def column(*items: tuple[QWidget, int]) -> QWidget:
+    """A widget stacking (widget, stretch) items top to bottom, without margins."""
+    column = QWidget()
+    layout = QVBoxLayout(column)
+    layout.setContentsMargins(0, 0, 0, 0)
+    for widget, stretch in items:
+        layout.addWidget(widget, stretch)
+    return column
