@@ -180,6 +180,20 @@ def test_branches_form_a_tree_from_the_row_the_user_picked(qtbot, theme, monkeyp
     assert [t.title for t in back[1:]] == [t.title for t in (a, b, c, d)]
     assert back[4].parent is back[1] and back[3].parent is back[0] and back[4].chain == d.chain
     assert all(same(x, y) for x, y in zip(back[4].records, d.records))
+
+    # a branch exported alone stays a branch when read back (and exported again)
+    panel.show_beside(4)
+    panel.branch_strip.set_current(1)
+    dialog_recorder.choices.append(0)  # the row under focus: branch 4 of branch 1
+    dialog_recorder.save_paths.append(tmp_path / "d")
+    panel.actions_.export_trace()
+    assert dialog_recorder.choice_items[0].startswith("branch 4 of branch 1, after step 3")
+    qtbot.waitUntil(lambda: not panel.actions_.job.is_running, timeout=RUN_TIMEOUT)
+    with qtbot.waitSignal(panel.trace_shown, timeout=RUN_TIMEOUT):
+        window.open_path(tmp_path / "d.trace.h5")
+    alone = panel.traces[0]
+    assert len(panel.traces) == 1 and alone.label() == "branch 4 of branch 1, after step 3"
+    assert alone.branch_meta()["intervention_chain"] == d.chain
     assert dialog_recorder.errors == []
 
 

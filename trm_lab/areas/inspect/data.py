@@ -131,14 +131,13 @@ class TraceData:
     def from_traces(cls, traces: list[Trace], title: str, path: str = "") -> list[TraceData]:
         """A file's traces (the main one, then its branches) as a tree, parents linked by branch id."""
         out = [cls.from_trace(traces[0], title, path)]
+        if "branch_of_step" in traces[0].meta:  # a branch exported alone: it stays one (its parent is not here)
+            out[0]._place(traces[0].meta, 0)
         by_id = {0: out[0]}
         for trace in traces[1:]:
             meta = trace.meta
             data = cls.from_trace(trace, "", path)
-            data.branch_id = int(meta.get("branch_id", len(out)))
-            data.branch_step = int(meta.get("branch_of_step", 0))
-            data.chain = list(meta.get("intervention_chain", []))
-            data.interventions = [Intervention(**iv) for iv in meta.get("interventions", [])]
+            data._place(meta, len(out))
             data.parent = by_id.get(int(meta.get("branch_parent", 0)), out[0])
             if not np.array_equal(trace.inputs, traces[0].inputs):
                 data.inputs = np.asarray(trace.inputs).copy()
@@ -146,6 +145,13 @@ class TraceData:
             by_id[data.branch_id] = data
             out.append(data)
         return out
+
+    def _place(self, meta: dict, default_id: int) -> None:
+        """Where a trace read from a file sits in the tree, from its meta (checked by the reader)."""
+        self.branch_id = int(meta.get("branch_id", default_id))
+        self.branch_step = int(meta.get("branch_of_step", 0))
+        self.chain = list(meta.get("intervention_chain", []))
+        self.interventions = [Intervention(**iv) for iv in meta.get("interventions", [])]
 
     # ---- growth -----------------------------------------------------------------------------------
     def add(self, item: StateRecord | HaltRecord) -> None:

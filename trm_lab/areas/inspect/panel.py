@@ -38,10 +38,12 @@ from .setup import FILE_ITEM, SetupBar, StartPage
 from .views import PlaybackBar, TraceStrip, column, splitter
 
 TRACE_PATTERNS, CHECKPOINT_PATTERNS = ("*.trace.h5",), ("*.pt",)
-# While a run streams in, states are drawn at most every REDRAW_MS and finished steps at most every STEP_MS
-# (the first at once). Drawing is Python work that holds the GIL, which the recursion's many small torch
-# operations need between them: at 10 redraws a second a run took twice as long on a busy 2-core CPU.
-REDRAW_MS, STEP_MS = 500, 100
+# While a run streams in, what arrived is drawn at most every REDRAW_MS, except the first and the last
+# supervision step, drawn at once. Drawing is Python work that holds the GIL, which the recursion's many
+# small torch operations need between them, and on a 2-core CPU it takes a core from the recursion: at
+# 10 redraws a second a run took twice as long; at a step's pace (about 3 a second for the paper-size
+# model) the inspector's own cost was still 6% of the GUI thread's CPU during a run.
+REDRAW_MS = 1000
 
 
 class InspectPanel(Panel):
@@ -103,7 +105,7 @@ class InspectPanel(Panel):
         s.model_loaded.connect(self._on_session_model_loaded)
         s.model_failed.connect(lambda text: dialogs.show_error(self, "Cannot load the model", text))
         s.trace_started.connect(self._on_session_trace_started)
-        s.states_arrived.connect(lambda _data: self.redraw_timer.isActive() or self.redraw_timer.start(REDRAW_MS))
+        s.states_arrived.connect(lambda _data: self._schedule_redraw())
         s.step_finished.connect(self._on_session_step_finished)
         s.trace_finished.connect(self._on_session_trace_ended)
         s.trace_stopped.connect(self._on_session_trace_ended)
@@ -196,11 +198,17 @@ class InspectPanel(Panel):
             self.show_beside(len(self.traces) - 1)
 
     def _on_session_step_finished(self, data: TraceData) -> None:
-        # The first finished step is drawn at once, however soon after the start it comes.
-        if self._shown_step == 0 or time.monotonic() - self._drawn_at >= STEP_MS / 1000:
+        # The first and the last step of a run are drawn at once, however soon they come.
+        if self._shown_step == 0 or len(data) >= data.expected:
             self.redraw()
-        elif self.redraw_timer.remainingTime() > STEP_MS or not self.redraw_timer.isActive():
-            self.redraw_timer.start(STEP_MS)
+        else:
+            self._schedule_redraw()
+
+    def _schedule_redraw(self) -> None:
+        """Redraw REDRAW_MS after the last redraw (at once if that is past), unless one is due already."""
+        if not self.redraw_timer.isActive():
+            wait = REDRAW_MS - (time.monotonic() - self._drawn_at) * 1000
+            self.redraw_timer.start(max(0, int(wait)))
 
     def _on_session_trace_ended(self, data: TraceData | str) -> None:
         self.setup.set_running(False)
