@@ -4,8 +4,9 @@
   and -> all 16 steps on screen, with the paper-size sudoku-mlp (random weights: the speed does not
   depend on them) on a 9x9 Sudoku at level "inner", over the bare recursion's first step and 16 steps
   (model.step, no recording, no GUI; targets <= 1.15x and <= 1.10x). Each repeat runs the bare
-  recursion, the recorded one without the GUI, then the area, back to back, and the ratios are taken
-  within each repeat, so a shared machine's load changes them less than it changes the times,
+  recursion, the recorded one without the GUI and the area back to back (every other repeat in the
+  reverse order), each in a worker thread as the area's run is, and the ratios are taken within each
+  repeat, so a shared machine's load changes them less than it changes the times,
 - moving the timeline cursor on a 30x30 (ARC canvas) trace until Qt has repainted what changed (16 ms),
 - the size on disk of the Sudoku trace at level "inner" (1 MB).
 """
@@ -158,16 +159,19 @@ def bench_run(app, window, checkpoint: Path, inputs, steps: int, repeats: int, f
     in_job(app, bare_recursion, model, inputs, 1)  # warm up: first calls allocate and pick kernels
     times: dict[str, list[float]] = {k: [] for k in ("bare_first", "bare_all", "traced_first", "traced_all",
                                                      "screen_first", "screen_all", "finished", "gui_cpu")}
-    for _ in range(repeats):
-        for (first, total), name in ((in_job(app, bare_recursion, model, inputs, steps), "bare"),
-                                     (in_job(app, traced_recursion, model, inputs, steps), "traced")):
-            times[f"{name}_first"].append(first)
-            times[f"{name}_all"].append(total)
+    def screen():
         first, total, finished, gui_cpu = run.once()
-        times["screen_first"].append(first)
-        times["screen_all"].append(total)
         times["finished"].append(finished)
         times["gui_cpu"].append(gui_cpu)
+        return first, total
+
+    parts = [("bare", lambda: in_job(app, bare_recursion, model, inputs, steps)),
+             ("traced", lambda: in_job(app, traced_recursion, model, inputs, steps)), ("screen", screen)]
+    for k in range(repeats):  # every other repeat in reverse order, so a drifting load favours none
+        for name, measure in parts if k % 2 == 0 else parts[::-1]:
+            first, total = measure()
+            times[f"{name}_first"].append(first)
+            times[f"{name}_all"].append(total)
     ratios = {f"{what}_{part}": [a / b for a, b in zip(times[f"{what}_{part}"], times[f"bare_{part}"])]
               for what in ("screen", "traced") for part in ("first", "all")}
     return {"times": {k: _stats(v) for k, v in times.items()},

@@ -104,7 +104,7 @@ def _check_version(path: Path, f: h5py.File) -> None:
     fmt = f.attrs.get("format")
     if isinstance(fmt, bytes):
         fmt = fmt.decode("utf-8", "replace")
-    if fmt != FORMAT:
+    if not isinstance(fmt, str) or fmt != FORMAT:
         raise TraceError(f"{path}: not a TRM Lab trace file (format {fmt!r})")
     try:
         version = _int(_attr(f, "format_version"), "attribute format_version")
