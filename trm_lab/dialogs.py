@@ -49,6 +49,12 @@ def ask_text(parent: QWidget | None, title: str, label: str, text: str = "") -> 
     return value if ok else None
 
 
+def ask_choice(parent: QWidget | None, title: str, label: str, items: list[str]) -> int | None:
+    """The index of the item the user picks (the first is preselected), or None when cancelled."""
+    value, ok = QInputDialog.getItem(parent, title, label, items, 0, False)
+    return items.index(value) if ok and value in items else None
+
+
 def show_error(parent: QWidget | None, title: str, text: str) -> None:
     QMessageBox.critical(parent, title, text)
 

@@ -15,7 +15,8 @@ from trm_engine.model.checkpoint import load_model
 from trm_engine.model.trm import RecursiveModel
 from trm_engine.trace.probes import probe_files
 from trm_engine.trace.puzzle_input import prepare_grid
-from trm_engine.trace.trace_file import read_trace, trace_info, write_trace
+from trm_engine.trace.trace_file import write_trace
+from trm_engine.trace.trace_read import read_trace, trace_info
 from trm_engine.trace.tracer import HaltRecord, Tracer
 from trm_engine.train.run_dir import RunDirectory
 

@@ -27,6 +27,7 @@ class DialogRecorder:
         self.unsaved: deque[str] = deque()
         self.yes_no: deque[bool] = deque()
         self.texts: deque[str | None] = deque()
+        self.choices: deque[int | None] = deque()
         self.asked: list[str] = []
 
     def _next(self, queue: deque, what: str):
@@ -34,6 +35,10 @@ class DialogRecorder:
         if not queue:
             raise AssertionError(f"unexpected dialog: {what}")
         return queue.popleft()
+
+    def _choose(self, items: list[str]) -> int | None:
+        self.choice_items = list(items)
+        return self._next(self.choices, "choice")
 
     def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setattr(dialogs, "show_error", lambda parent, title, text: self.errors.append((title, text)))
@@ -44,6 +49,7 @@ class DialogRecorder:
         monkeypatch.setattr(dialogs, "ask_unsaved", lambda *a, **k: self._next(self.unsaved, "unsaved"))
         monkeypatch.setattr(dialogs, "ask_yes_no", lambda *a, **k: self._next(self.yes_no, "yes/no"))
         monkeypatch.setattr(dialogs, "ask_text", lambda *a, **k: self._next(self.texts, "text"))
+        monkeypatch.setattr(dialogs, "ask_choice", lambda parent, title, label, items: self._choose(items))
 
 
 @pytest.fixture(autouse=True)

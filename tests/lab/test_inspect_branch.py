@@ -3,6 +3,9 @@ under the cursor and shows beside the original, with its own (linked) timeline."
 
 from __future__ import annotations
 
+import json
+
+import h5py
 import numpy as np
 from inspect_helpers import use_tiny_models
 from lab_helpers import click_cell, make_window
@@ -35,9 +38,10 @@ def test_noise_on_z_branches_beside_the_original(qtbot, theme, monkeypatch):
 
     assert panel.traces == [original, data] and panel.beside == 1
     assert panel.branch_strip.isVisible() and panel.branch_strip.data is data
-    assert data.branch_step == 2 and data.title == "branch 1: z noise x2 after step 2"
+    assert data.branch_step == 2 and data.title == "branch 1 of main, after step 2: z noise x2"
     assert len(data) == 16 and len(data.halting) == 4
     assert data.trace.meta["branch_of_step"] == 2 and data.trace.meta["interventions"][0]["scale"] == 2.0
+    assert data.trace.meta["branch_parent"] == 0 and data.trace.meta["branch_id"] == 1
     for a, b in zip(original.records[:8], data.records[:8]):  # the shared prefix, then a different path
         assert a.name == b.name and np.array_equal(a.tokens, b.tokens)
     assert any(not np.array_equal(a.confidence, b.confidence) for a, b in zip(original.records[8:], data.records[8:]))
@@ -81,7 +85,9 @@ def test_input_and_y_edits_branch_with_what_the_model_saw(qtbot, theme, monkeypa
     panel.branch_strip.set_current(19)
     qtbot.mouseClick(panel.intervene.noise_button, Qt.MouseButton.LeftButton)
     again = branch(qtbot, panel)
-    assert again.branch_step == 5 and again.title.startswith("branch 2:") and len(panel.traces) == 3
+    assert again.branch_step == 5 and again.title.startswith("branch 2 of branch 1, after step 5:")
+    assert len(panel.traces) == 3 and again.parent is data and [link["branch"] for link in again.chain] == [1, 2]
+    assert "\u2003branch 2 of branch 1" in panel.playback.branch_box.itemText(2)  # the tree, indented
 
 
 def test_branching_needs_the_model_states(qtbot, theme, monkeypatch, dialog_recorder):
@@ -91,5 +97,114 @@ def test_branching_needs_the_model_states(qtbot, theme, monkeypatch, dialog_reco
     probe = sorted((root / "runs" / "tiny" / "traces").glob("*.trace.h5"))[0]
     with qtbot.waitSignal(panel.trace_shown, timeout=RUN_TIMEOUT):
         window.open_path(probe)
+    # Said before the user composes an intervention, not after.
+    assert not panel.intervene.isEnabled() and "read from a file" in panel.intervene.target.text()
     assert panel.actions_.branch() is None
     assert dialog_recorder.infos[-1][0] == "Cannot branch here"
+
+
+def noise(qtbot, panel, scale):
+    panel.intervene.noise_scale.setValue(scale)
+    qtbot.mouseClick(panel.intervene.noise_button, Qt.MouseButton.LeftButton)
+
+
+def same(a, b):
+    return a.name == b.name and np.array_equal(a.tokens, b.tokens) and np.array_equal(a.confidence, b.confidence)
+
+
+def test_branches_form_a_tree_from_the_row_the_user_picked(qtbot, theme, monkeypatch, tmp_path, dialog_recorder):
+    """Issue 15 (a), (b), (c): with branch A present, a branch from the main row continues main; a branch
+    from A before A's fork works and continues main; export writes the row picked (or all of them)."""
+    use_tiny_models(monkeypatch)
+    window = make_window(qtbot, theme)
+    panel = window.show_area("inspect")
+    main = run_demo(qtbot, panel)  # T=2, n=1: 4 states per supervision step, 4 steps
+    panel.strip.set_current(3)  # the end of step 1
+    noise(qtbot, panel, 5.0)
+    a = branch(qtbot, panel)
+    assert a.title == "branch 1 of main, after step 1: z noise x5" and panel.branch_strip.data is a
+
+    # (a) the main row under the cursor (the linked branch strip follows, but the main row stays picked)
+    panel.strip.set_current(7)
+    assert panel.branch_strip.current == 7 and panel.active is panel.strip
+    noise(qtbot, panel, 5.0)
+    b = branch(qtbot, panel)
+    assert b.parent is main and b.branch_step == 2 and b.title == "branch 2 of main, after step 2: z noise x5"
+    assert all(same(x, y) for x, y in zip(main.records[:8], b.records[:8]))  # main up to its fork state
+    assert not all(same(x, y) for x, y in zip(main.records[8:], b.records[8:]))  # then its own path
+    assert not all(same(x, y) for x, y in zip(a.records[4:8], b.records[4:8]))  # and not A's
+    meta = b.trace.meta
+    assert meta["branch_parent"] == 0 and meta["branch_of_step"] == 2 and len(meta["intervention_chain"]) == 1
+    assert meta["intervention_chain"][0]["interventions"][0]["scale"] == 5.0
+
+    # (b) from branch A's row at step 1 (its fork step, an earlier step than B's): the state there is
+    # main's, so the new branch continues main, and says so; after A's fork it continues A.
+    panel.show_beside(1)
+    panel.branch_strip.set_current(3)
+    assert panel.active is panel.branch_strip and panel.intervene.isEnabled()
+    noise(qtbot, panel, 1.0)
+    c = branch(qtbot, panel)
+    assert c is not None and c.parent is main and c.title.startswith("branch 3 of main, after step 1")
+    assert dialog_recorder.infos == []
+    panel.show_beside(1)
+    panel.branch_strip.set_current(11)  # A's step 3
+    noise(qtbot, panel, 1.0)
+    d = branch(qtbot, panel)
+    assert d.parent is a and d.title.startswith("branch 4 of branch 1, after step 3")
+    assert [(link["branch"], link["parent"], link["after_step"]) for link in d.trace.meta["intervention_chain"]] \
+        == [(1, 0, 1), (4, 1, 3)]
+    assert all(same(x, y) for x, y in zip(a.records[:12], d.records[:12]))
+
+    # (c) export with the main row picked and a branch beside: main; asked, with the main row first
+    panel.strip.set_current(2)
+    dialog_recorder.choices.append(0)
+    dialog_recorder.save_paths.append(None)
+    panel.actions_.export_trace()
+    assert dialog_recorder.choice_items[0].startswith("main") and "all 5 traces" in dialog_recorder.choice_items[-1]
+    dialog_recorder.choices.append(0)
+    dialog_recorder.save_paths.append(tmp_path / "main")
+    panel.actions_.export_trace()
+    qtbot.waitUntil(lambda: not panel.actions_.job.is_running, timeout=RUN_TIMEOUT)
+    with h5py.File(tmp_path / "main.trace.h5", "r") as f:
+        assert "branch_id" not in json.loads(f.attrs["meta"]) and "branches" not in f
+        assert np.array_equal(f["steps/confidence"][()].reshape(16, -1), np.stack([r.confidence for r in main.records]))
+
+    # all of them in one file, read back as the same tree
+    dialog_recorder.choices.append(5)
+    dialog_recorder.save_paths.append(tmp_path / "all")
+    panel.actions_.export_trace()
+    qtbot.waitUntil(lambda: not panel.actions_.job.is_running, timeout=RUN_TIMEOUT)
+    with qtbot.waitSignal(panel.trace_shown, timeout=RUN_TIMEOUT):
+        window.open_path(tmp_path / "all.trace.h5")
+    back = panel.traces
+    assert [t.title for t in back[1:]] == [t.title for t in (a, b, c, d)]
+    assert back[4].parent is back[1] and back[3].parent is back[0] and back[4].chain == d.chain
+    assert all(same(x, y) for x, y in zip(back[4].records, d.records))
+
+    # a branch exported alone stays a branch when read back (and exported again)
+    panel.show_beside(4)
+    panel.branch_strip.set_current(1)
+    dialog_recorder.choices.append(0)  # the row under focus: branch 4 of branch 1
+    dialog_recorder.save_paths.append(tmp_path / "d")
+    panel.actions_.export_trace()
+    assert dialog_recorder.choice_items[0].startswith("branch 4 of branch 1, after step 3")
+    qtbot.waitUntil(lambda: not panel.actions_.job.is_running, timeout=RUN_TIMEOUT)
+    with qtbot.waitSignal(panel.trace_shown, timeout=RUN_TIMEOUT):
+        window.open_path(tmp_path / "d.trace.h5")
+    alone = panel.traces[0]
+    assert len(panel.traces) == 1 and alone.label() == "branch 4 of branch 1, after step 3"
+    assert alone.branch_meta()["intervention_chain"] == d.chain
+    assert dialog_recorder.errors == []
+
+
+def test_the_default_export_name_says_which_trace(qtbot, theme, monkeypatch, dialog_recorder):
+    from trm_lab.areas.inspect.export import export_stem
+    use_tiny_models(monkeypatch)
+    panel = make_window(qtbot, theme).show_area("inspect")
+    main = run_demo(qtbot, panel)
+    panel.strip.set_current(3)
+    noise(qtbot, panel, 1.0)
+    a = branch(qtbot, panel)
+    stem = export_stem(panel.traces, main)
+    assert stem.endswith("on_4x4-1") and export_stem(panel.traces, a) == f"{stem}_branch_1"
+    assert export_stem(panel.traces, main, all_of=True) == f"{stem}_main_and_1_branch"

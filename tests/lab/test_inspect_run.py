@@ -56,8 +56,10 @@ def test_a_demo_run_streams_states_and_shows_the_final_answer(qtbot, panel):
     # T=2, n=1: per supervision step z, y, z, y; N_sup = 4
     assert len(data) == 16 and [r.name for r in data.records[:4]] == [
         "step1.cycle0.z0", "step1.cycle0.y", "step1.cycle1.z0", "step1.cycle1.y"]
-    # every state arrives; drawing is coalesced, but the first step shows at once and the last one shows
-    assert arrived == list(range(1, 17)) and shown[0] == 1 and shown[-1] == 4 and shown == sorted(set(shown))
+    # every state arrives, in lists (each step's by its end); drawing is coalesced, but the first step
+    # shows at once and the last one shows
+    assert arrived[-1] == 16 and arrived == sorted(set(arrived)) and set(range(4, 17, 4)) <= set(arrived)
+    assert shown[0] == 1 and shown[-1] == 4 and shown == sorted(set(shown))
     assert data.title == "Sudoku 4x4 (test) on 4x4-1" and data.label_tokens() is not None
     strip, look = panel.strip, panel.look
     assert strip.current == 15 and not strip.input_view.editable
@@ -115,3 +117,20 @@ def test_plots_clicks_move_the_cursor(qtbot, panel):
     run_demo(qtbot, panel)
     panel.plots.position_clicked.emit(3)
     assert panel.strip.current == 3
+
+
+def test_states_go_to_the_gui_in_lists_at_most_every_so_often():
+    from trm_lab.areas.inspect.session import StateBatches
+    sent = []
+    each = StateBatches(sent.append, every_s=0.0)  # a slow step: every state as it comes
+    for k in range(3):
+        each(k)
+    assert sent == [[0], [1], [2]]
+    sent.clear()
+    batches = StateBatches(sent.append, every_s=3600.0)  # a fast step: all of it when it ends
+    for k in range(3):
+        batches(k)
+    assert sent == []
+    batches.flush()
+    batches.flush()
+    assert sent == [[0, 1, 2]]

@@ -17,11 +17,6 @@ from trm_lab.main_window import MainWindow, available_panels
 
 SIZES = ((1024, 700), (1600, 1000))
 SPECS = {spec.key: spec for spec in available_panels()}
-# Areas other issues make fit 1024 pixels (issue 18: the ARC palette and tool row; issue 15: Inspect's
-# intervention row). Strict: once they fit, these marks must go.
-NOT_YET_AT_1024 = {"inspect": "Inspect's pages (the intervention row) need 985 pixels"}
-
-
 def write_run(path: Path, name: str, step: int, total: int) -> None:
     path.mkdir(parents=True)
     (path / "config.json").write_text(json.dumps({"config": {"name": name}}))
@@ -39,9 +34,7 @@ def shots(tmp_path) -> Path:
 def cases():
     for key in SPECS:
         for size in SIZES:
-            marks = [pytest.mark.xfail(strict=True, reason=NOT_YET_AT_1024[key])] \
-                if size[0] == 1024 and key in NOT_YET_AT_1024 else []
-            yield pytest.param(key, size, id=f"{key}-{size[0]}x{size[1]}", marks=marks)
+            yield pytest.param(key, size, id=f"{key}-{size[0]}x{size[1]}")
 
 
 @pytest.mark.parametrize("key, size", cases())

@@ -54,7 +54,7 @@ def _need_file(args) -> str:
 
 def _info(args) -> int:
     from ..cli import print_json
-    from .trace_file import trace_info
+    from .trace_read import trace_info
 
     info = trace_info(_need_file(args))
     if args.json:
@@ -73,12 +73,14 @@ def _info(args) -> int:
 
 def _render(args) -> int:
     from .render import render_gif, render_state
-    from .trace_file import read_trace
+    from .trace_read import read_trace
 
     trace = read_trace(_need_file(args))
     if not args.out or not args.out.lower().endswith((".gif", ".png")):
         raise TraceError("trm trace render: --out must name a .gif or .png file")
     if args.out.lower().endswith(".gif"):
+        if not any(args.kind == "all" or s.kind == args.kind for s in trace.states):
+            raise TraceError(f"{args.file}: no {args.kind} states to animate ({len(trace.states)} states in all)")
         frames = render_gif(trace, args.out, args.kind)
         print(f"wrote {args.out} ({frames} frames)")
     else:

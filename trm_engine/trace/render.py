@@ -59,7 +59,7 @@ def render_grid(tokens: np.ndarray, family: str, vocab_size: int, shape: tuple[i
             t = int(tokens[r, c])
             colour = palette[min(t, vocab_size - 1)]
             if conf is not None:  # fade toward grey where the model is unsure
-                a = float(np.clip(conf[r, c], 0, 1))
+                a = float(np.nan_to_num(np.clip(conf[r, c], 0, 1), nan=1.0))
                 colour = colour * a + np.array([200, 200, 200]) * (1 - a)
             x0, y0 = c * cell, r * cell + top
             draw.rectangle([x0, y0, x0 + cell, y0 + cell], fill=tuple(int(v) for v in colour), outline=(150, 150, 150))

@@ -22,6 +22,12 @@ import torch
 from ..model.trm import Carry, RecursiveModel
 from .recorder import StateRecord, StateRecorder, fit_projection
 
+# The meta keys that place a branch in its tree (docs/trace_format.md): its id, its parent's id (0 = the
+# main trace), the supervision step it forks after, its interventions in words and as records, and the
+# chain of {branch, parent, after_step, interventions} from the main trace down to it.
+BRANCH_KEYS = ("branch_id", "branch_parent", "branch_of_step", "branch_note", "interventions", "intervention_chain")
+INTERVENTION_FIELDS = {"what": str, "position": int, "token": int, "scale": float, "seed": int}
+
 
 @dataclass
 class HaltRecord:

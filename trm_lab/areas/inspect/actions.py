@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent
 
 from trm_engine.errors import TrmError
 
@@ -20,6 +20,8 @@ from .export import (
     export_csv,
     export_gif,
     export_picture,
+    export_stem,
+    picture_mode,
     trace_of,
     with_suffix,
     write_trace_file,
@@ -62,6 +64,22 @@ class InspectActions:
         return make_action(self.panel, text, slot, keys, tip)
 
     # ---- opening ----------------------------------------------------------------------------------
+    @staticmethod
+    def _droppable(name: str) -> bool:
+        return bool(name) and name.lower().endswith((".trace.h5", ".pt"))
+
+    def drag_entered(self, event: QDragEnterEvent) -> None:
+        if any(self._droppable(u.toLocalFile()) for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropped(self, event: QDropEvent) -> None:
+        """Trace files and checkpoints dropped on the area open as File > Open would."""
+        for url in event.mimeData().urls():
+            if self._droppable(url.toLocalFile()):
+                self.panel.context.open_path(Path(url.toLocalFile()))
+        event.acceptProposedAction()
+
+    # ---- puzzles ----------------------------------------------------------------------------------
     def pick_puzzle(self, data: tuple) -> None:
         """The setup bar's puzzle box: a file, the Puzzles editor's puzzle, a blank one, or a dialog."""
         from .puzzles import blank_grid, source_from_editor, source_from_file
@@ -81,6 +99,39 @@ class InspectActions:
                 self.open_dataset_row()
         except TrmError as exc:  # a puzzle that does not fit the model: say why, keep the last one
             dialogs.show_error(panel, "Cannot use this puzzle", str(exc))
+
+    def show_puzzle(self, source, draw: bool | None = None) -> None:
+        """Show `source` in the main strip as the puzzle to run, not run yet (editable in the input view
+        for Sudoku and mazes, or when `draw` says so); the session starts solving it at once."""
+        from trm_engine.trace.tracer import Trace
+        panel = self.panel
+        family, model = panel.session.family, panel.session.model
+        tokens = source.tokens(family, model.cfg)
+        panel.source = source
+        panel.session.prepare(source)
+        preview = TraceData(Trace(family, {}, tokens.astype("uint8"), None, dict(vars(model.cfg)), "inner"),
+                            f"{source.name} (not run yet)")
+        panel.drawing = family != "arc" if draw is None else draw
+        panel._show_main(preview)
+        view, look = panel.strip.input_view, panel.look
+        view.editable, view.digit_keys = panel.drawing, look.digit_keys
+        view.set_tool("select" if look.digit_keys == "enter" else "paint")
+
+    def draw_cells(self, edit) -> None:
+        """Cells drawn in the input view of a puzzle not run yet: they become the puzzle to run."""
+        from .session import PuzzleSource
+        panel = self.panel
+        if not panel.drawing or panel.look is None or not panel.traces:
+            return
+        data = panel.traces[0]
+        tokens = data.input_tokens().copy()
+        width = data.shape[1]
+        for r, c, v in zip(edit.rows, edit.cols, edit.values):
+            tokens[r * width + c] = panel.look.token(v)
+        data.inputs = tokens
+        grid = panel.look.values(tokens, data.shape)
+        panel.source = PuzzleSource("drawn" if panel.source is None else panel.source.name, grid=grid)
+        panel.strip.show_state(panel.strip.current)
 
     def open_checkpoint(self) -> None:
         path = dialogs.ask_open_path(self.panel, "Open checkpoint", "Checkpoints (*.pt)", settings.locations().runs)
@@ -152,19 +203,27 @@ class InspectActions:
 
     # ---- branching --------------------------------------------------------------------------------
     def branch(self) -> TraceData | None:
-        """Continue the active strip's trace from the end of the step under its cursor, with the edits."""
+        """A branch from the state under the cursor of the row the user works in (the main trace or any
+        branch), after the step the cursor is in, with the edits."""
         panel = self.panel
         strip = panel.active or panel.strip
-        source, step = strip.data, panel.cursor_step()
-        if source is None or panel.session.busy or panel.drawing:
+        picked, step = strip.data, panel.cursor_step()
+        if picked is None or panel.session.busy or panel.drawing:
             return None
-        if step not in source.snapshots:
+        source = picked.fork_source(step)  # at or before a branch's fork its states are its parent's
+        if not source.snapshots:
             dialogs.show_info(panel, "Cannot branch here", "This trace was read from a file, so its model states "
                               "are not at hand: run the puzzle with its model to branch.")
             return None
-        n = sum(1 for t in panel.traces if t.branch_step is not None) + 1
-        title = f"branch {n}: {panel.intervene.describe(source.shape[1])} after step {step}"
-        data = panel.session.branch(source, step, panel.intervene.edits, panel.intervene.steps.value(), title)
+        if step not in source.snapshots:
+            dialogs.show_info(panel, "Cannot branch here", f"Supervision step {step} of {source.name} did not "
+                              "finish (the run was stopped): move the cursor to a finished step.")
+            return None
+        branch_id = max(t.branch_id for t in panel.traces) + 1
+        parent = "main" if source.branch_id == 0 else source.name
+        title = f"branch {branch_id} of {parent}, after step {step}: {panel.intervene.describe(source.shape[1])}"
+        data = panel.session.branch(source, step, panel.intervene.edits, panel.intervene.steps.value(), branch_id,
+                                    title)
         panel.intervene.clear()
         return data
 
@@ -177,21 +236,39 @@ class InspectActions:
             return None
         return data
 
-    def _ask(self, kind: str, data: TraceData) -> Path | None:
+    def _ask(self, kind: str, data: TraceData, stem: str = "") -> Path | None:
         title, filters, suffix = EXPORTS[kind]
-        stem = data.title.split(" (")[0].replace(" ", "_").replace(":", "").replace("/", "_")[:60]
+        stem = stem or export_stem(self.panel.traces, data)
         path = dialogs.ask_save_path(self.panel, title, filters, settings.locations().data / f"{stem}{suffix}")
         return None if path is None else with_suffix(path, suffix)
 
+    def _which(self, data: TraceData) -> list[TraceData] | None:
+        """Which traces to export: with branches, ask (the focused row first); [main, *branches] = all."""
+        traces = self.panel.traces
+        if len(traces) < 2 or any(not len(t) for t in traces):
+            return [data]
+        choices = [t for t in traces if t is data] + [t for t in traces if t is not data]
+        items = [f"{t.label()}: {t.title}" if t.branch_step is None else t.title for t in choices]
+        items.append(f"all {len(traces)} traces in one file (the main trace, its branches in /branches)")
+        index = dialogs.ask_choice(self.panel, "Export trace", "Which trace?", items)
+        if index is None:
+            return None
+        return list(traces) if index == len(choices) else [choices[index]]
+
     def export_trace(self) -> None:
         data = self._shown()
-        path = None if data is None else self._ask("trace", data)
+        which = None if data is None else self._which(data)
+        if not which:
+            return
+        path = self._ask("trace", which[0], export_stem(self.panel.traces, which[0], all_of=len(which) > 1))
         if path is None:
             return
         session = self.panel.session
-        checkpoint = session.choice.checkpoint if session.choice is not None and not data.path else None
-        self.job = Job(write_trace_file, path, trace_of(data), checkpoint, int(session.body.get("step", 0)),
-                       name=f"Write {path.name}")
+        main = self.panel.traces[0] if len(which) > 1 else which[0]
+        checkpoint = session.choice.checkpoint if session.choice is not None and not main.path else None
+        branches = [trace_of(t) for t in which[1:]] if len(which) > 1 else []
+        self.job = Job(write_trace_file, path, trace_of(main), checkpoint, int(session.body.get("step", 0)),
+                       branches, name=f"Write {path.name}")
         self.job.finished.connect(lambda p: self.panel.status_posted.emit(f"Wrote {p}"))
         self.job.failed.connect(lambda text: dialogs.show_error(self.panel, "Cannot export the trace", text))
         self.panel.context.track_job(self.job, f"Writing {path.name}")
@@ -214,9 +291,10 @@ class InspectActions:
         self.panel.playback.link.setChecked(False)
         try:
             frames = []
-            for i in [i for i, r in enumerate(data.records) if r.kind == "y"]:
-                strip.set_current(i)
-                frames.append(strip.grab().toImage())
+            with picture_mode(strip):
+                for i in [i for i, r in enumerate(data.records) if r.kind == "y"]:
+                    strip.set_current(i)
+                    frames.append(strip.grab().toImage())
         finally:
             strip.set_current(keep)
             self.panel.playback.link.setChecked(link)

@@ -3,11 +3,15 @@ keeps its own list of records, appended as they stream in from the worker (the T
 Trace in the worker thread, so the GUI never reads that one while a run is going), with numpy arrays
 over the states built on demand, and the snapshots (a Tracer copy at the end of each supervision
 step) that branches start from.
+
+Branches form a tree: each knows its parent (the main trace or another branch), the step it forks at
+and the chain of interventions from the main trace down to it, which its trace file carries (the
+`branch_*` and `intervention_chain` keys of the file's meta, docs/trace_format.md).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -61,6 +65,9 @@ class TraceData:
     interventions: list[Intervention] = field(default_factory=list)
     inputs: np.ndarray | None = None  # the input the model saw when an intervention edited it
     path: str = ""  # the file it was read from or saved to
+    branch_id: int = 0  # 0: the main trace; k: branch k, numbered in the order they were made
+    parent: TraceData | None = field(default=None, repr=False)  # the trace a branch continues
+    chain: list[dict] = field(default_factory=list)  # {branch, parent, after_step, interventions}, main first
     _arrays: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     _built: int = -1
 
@@ -69,6 +76,84 @@ class TraceData:
         data = cls(trace, title, list(trace.states), list(trace.halting), path=path)
         data.expected = len(data.records)
         return data
+
+    # ---- the branch tree ---------------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return "main" if self.branch_id == 0 else f"branch {self.branch_id}"
+
+    @property
+    def depth(self) -> int:
+        return len(self.chain)
+
+    def label(self) -> str:
+        """Where this trace comes from: "main", or "branch 2 of branch 1, after step 2"."""
+        if self.branch_step is None:
+            return "main"
+        parent = self.chain[-1]["parent"] if self.chain else 0
+        return f"{self.name} of {'main' if parent == 0 else f'branch {parent}'}, after step {self.branch_step}"
+
+    def note(self) -> str:
+        """The interventions, in words ("z noise x2, input r1c3->3")."""
+        return ", ".join(iv.describe(self.shape[1]) for iv in self.interventions) or "no change"
+
+    def fork_source(self, step: int) -> TraceData:
+        """The trace whose state after supervision step `step` this one shows: itself, or (at or before
+        the step a branch forks at, where its states are its parent's) the nearest ancestor that computed
+        them. A branch made there continues that trace, and says so."""
+        data = self
+        while data.branch_step is not None and step <= data.branch_step and data.parent is not None:
+            data = data.parent
+        return data
+
+    def make_branch(self, step: int, interventions: list[Intervention], branch_id: int, title: str) -> TraceData:
+        """A new branch of this trace after step `step` (no states of its own yet: the job streams them)."""
+        snapshot = self.snapshots[step]
+        link = {"branch": branch_id, "parent": self.branch_id, "after_step": step,
+                "interventions": [asdict(iv) for iv in interventions]}
+        data = TraceData(snapshot.trace, title, list(snapshot.trace.states), list(snapshot.trace.halting),
+                         branch_step=step, interventions=list(interventions), branch_id=branch_id, parent=self,
+                         chain=[*self.chain, link])
+        edited = [iv for iv in interventions if iv.what == "input"]
+        if edited or self.inputs is not None:
+            data.inputs = self.input_tokens().copy()
+            for iv in edited:
+                data.inputs[iv.position] = iv.token
+        return data
+
+    def branch_meta(self) -> dict:
+        """What the trace file's meta says about this trace's place in the tree (empty for the main one)."""
+        if self.branch_step is None:
+            return {}
+        return {"branch_id": self.branch_id, "branch_parent": self.chain[-1]["parent"] if self.chain else 0,
+                "branch_of_step": self.branch_step, "branch_note": self.note(),
+                "interventions": [asdict(iv) for iv in self.interventions], "intervention_chain": self.chain}
+
+    @classmethod
+    def from_traces(cls, traces: list[Trace], title: str, path: str = "") -> list[TraceData]:
+        """A file's traces (the main one, then its branches) as a tree, parents linked by branch id."""
+        out = [cls.from_trace(traces[0], title, path)]
+        if "branch_of_step" in traces[0].meta:  # a branch exported alone: it stays one (its parent is not here)
+            out[0]._place(traces[0].meta, 0)
+        by_id = {0: out[0]}
+        for trace in traces[1:]:
+            meta = trace.meta
+            data = cls.from_trace(trace, "", path)
+            data._place(meta, len(out))
+            data.parent = by_id.get(int(meta.get("branch_parent", 0)), out[0])
+            if not np.array_equal(trace.inputs, traces[0].inputs):
+                data.inputs = np.asarray(trace.inputs).copy()
+            data.title = f"{data.label()}: {data.note()}"
+            by_id[data.branch_id] = data
+            out.append(data)
+        return out
+
+    def _place(self, meta: dict, default_id: int) -> None:
+        """Where a trace read from a file sits in the tree, from its meta (checked by the reader)."""
+        self.branch_id = int(meta.get("branch_id", default_id))
+        self.branch_step = int(meta.get("branch_of_step", 0))
+        self.chain = list(meta.get("intervention_chain", []))
+        self.interventions = [Intervention(**iv) for iv in meta.get("interventions", [])]
 
     # ---- growth -----------------------------------------------------------------------------------
     def add(self, item: StateRecord | HaltRecord) -> None:

@@ -6,6 +6,8 @@ as the app draws it, saved with Pillow: Qt cannot write GIF), and the per-state 
 from __future__ import annotations
 
 import csv
+import re
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -37,35 +39,66 @@ def with_suffix(path: Path, suffix: str) -> Path:
 
 
 def trace_of(data: TraceData) -> Trace:
-    """The trace as recorded so far, as one engine Trace (for writing)."""
-    meta = dict(data.trace.meta)
-    if data.interventions:
-        meta["interventions"] = [vars(iv) for iv in data.interventions]
+    """The trace as recorded so far, as one engine Trace (for writing), its meta saying exactly where it
+    sits in the branch tree (and nothing about other branches)."""
+    from trm_engine.trace.tracer import BRANCH_KEYS  # torch: loaded by now (a trace exists)
+
+    meta = {k: v for k, v in data.trace.meta.items() if k not in BRANCH_KEYS}
+    meta.update(data.branch_meta())
     return replace(data.trace, states=list(data.records), halting=list(data.halting), meta=meta,
                    inputs=data.input_tokens().astype(data.trace.inputs.dtype))
 
 
-def write_trace_file(path: Path, trace: Trace, checkpoint: Path | None, step: int) -> Path:
-    """Write the trace file (runs in a job: hashing the checkpoint and compressing take a moment)."""
+def export_stem(traces: list[TraceData], data: TraceData, all_of: bool = False) -> str:
+    """The default file name (without suffix) for exporting `data`: the main trace's title, then which
+    trace it is ("_branch_2") or "_main_and_3_branches" for all of them."""
+    main = traces[0] if traces else data
+    stem = re.sub(r"[^\w.-]+", "_", main.title.removesuffix(" (not run yet)")).strip("_")[:60] or "trace"
+    if all_of:
+        return f"{stem}_main_and_{len(traces) - 1}_branch{'es' if len(traces) > 2 else ''}"
+    return stem if data.branch_step is None else f"{stem}_branch_{data.branch_id}"
+
+
+def write_trace_file(path: Path, trace: Trace, checkpoint: Path | None, step: int,
+                     branches: list[Trace] = ()) -> Path:
+    """Write the trace file, with `branches` of it in /branches (runs in a job: hashing the checkpoint
+    and compressing take a moment)."""
     from trm_engine.model.checkpoint import file_sha256
     from trm_engine.trace.trace_file import write_trace
 
     info = {}
     if checkpoint is not None and Path(checkpoint).is_file():
         info = {"path": str(checkpoint), "sha256": file_sha256(checkpoint), "step": int(step)}
-    write_trace(path, trace, info)
+    write_trace(path, trace, info, list(branches))
     return Path(path)
 
 
+@contextmanager
+def picture_mode(widget: QWidget):
+    """While drawing `widget` for a picture: its trace strips show captions, not their choosers."""
+    strips = [s for s in widget.findChildren(QWidget) if hasattr(s, "set_picture_mode")]
+    if hasattr(widget, "set_picture_mode"):
+        strips.append(widget)
+    for strip in strips:
+        strip.set_picture_mode(True)
+    try:
+        yield
+    finally:
+        for strip in strips:
+            strip.set_picture_mode(False)
+
+
 def export_picture(widget: QWidget, path: Path) -> None:
-    """The widget as it is on screen: PNG at the screen's resolution, or SVG (vector cells and text)."""
+    """The widget as it is on screen, without its controls: PNG at the screen's resolution, or SVG
+    (vector cells and text)."""
     path = Path(path)
     size = widget.size()
-    if path.suffix.lower() == ".svg":
-        write_svg(path, size, lambda painter: widget.render(painter, QPoint()),
-                  description="Exported from TRM Lab's Inspect area")
-    elif not widget.grab().save(str(path), "PNG"):
-        raise OSError(f"could not write {path}")
+    with picture_mode(widget):
+        if path.suffix.lower() == ".svg":
+            write_svg(path, size, lambda painter: widget.render(painter, QPoint()),
+                      description="Exported from TRM Lab's Inspect area")
+        elif not widget.grab().save(str(path), "PNG"):
+            raise OSError(f"could not write {path}")
 
 
 def qimage_to_pil(image: QImage):

@@ -8,7 +8,16 @@ It keeps the pending edits and the cell they go to; the panel turns picked value
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QWidget
+from PySide6.QtWidgets import (
+    QDoubleSpinBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ...widgets.palette import CellPalette, PaletteBar
 from .data import Intervention
@@ -33,6 +42,7 @@ class InterveneBar(QWidget):
         self.edits: list[Intervention] = []
         self.cell: tuple[str, int, int, int] | None = None  # (view, row, col, grid width) edits go to
         self._step = 0
+        self._unavailable: str | None = None  # why intervening is not possible now ("" while a run goes)
         self.palette_bar: PaletteBar | None = None
         self._palette_slot = QHBoxLayout()
         self._palette_slot.setContentsMargins(0, 0, 0, 0)
@@ -57,19 +67,32 @@ class InterveneBar(QWidget):
         self.branch_button.setToolTip("Continue the recursion from the end of the step under the cursor, with "
                                       "the edits applied; the branch appears beside the original (Ctrl+B)")
         self.clear_button = QPushButton("Clear")
-        row = QHBoxLayout(self)
-        row.setContentsMargins(6, 0, 6, 0)
-        row.addWidget(self.where)
-        row.addWidget(self.target)
-        row.addLayout(self._palette_slot)
-        row.addSpacing(12)
-        row.addWidget(self.noise_scale)
-        row.addWidget(self.noise_button)
-        row.addSpacing(12)
-        row.addWidget(self.pending, 1)
-        row.addWidget(self.steps)
-        row.addWidget(self.branch_button)
-        row.addWidget(self.clear_button)
+        self.clear_button.setToolTip("Forget the pending edits")
+        # Two rows, so the bar fits a 1024-pixel window with a 10-value palette (one row needed ~1280):
+        # what to edit and its value above; noise, the pending edits and Branch below.
+        self.target.setMinimumWidth(self.target.fontMetrics().horizontalAdvance(NO_TARGET) + 8)
+        self.pending.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.pending.setMinimumWidth(80)
+        top = self._top = QHBoxLayout()
+        top.addWidget(self.where)
+        top.addWidget(self.target)
+        top.addLayout(self._palette_slot)
+        top.addStretch(1)
+        self.second_row = QWidget()
+        bottom = QHBoxLayout(self.second_row)
+        bottom.setContentsMargins(0, 0, 0, 0)
+        bottom.addWidget(self.noise_scale)
+        bottom.addWidget(self.noise_button)
+        bottom.addSpacing(12)
+        bottom.addWidget(self.pending, 1)
+        bottom.addWidget(self.steps)
+        bottom.addWidget(self.branch_button)
+        bottom.addWidget(self.clear_button)
+        rows = QVBoxLayout(self)
+        rows.setContentsMargins(6, 0, 6, 2)
+        rows.setSpacing(2)
+        rows.addLayout(top)
+        rows.addWidget(self.second_row)
         self.noise_button.clicked.connect(self._on_noise_button_clicked)
         self.branch_button.clicked.connect(self.branch_clicked)
         self.clear_button.clicked.connect(self.clear)
@@ -83,6 +106,7 @@ class InterveneBar(QWidget):
         self.palette_bar = PaletteBar(palette, values, show_current=False)
         self.palette_bar.setObjectName("intervene_palette")
         self.palette_bar.value_picked.connect(self.value_picked)
+        self.palette_bar.setVisible(not self._unavailable)
         self._palette_slot.addWidget(self.palette_bar)
 
     def set_step(self, step: int) -> None:
@@ -115,12 +139,28 @@ class InterveneBar(QWidget):
         self._show()
         self.clear_clicked.emit()
 
+    def set_unavailable(self, why: str | None) -> None:
+        """Disable the controls (None enables them again); with a reason, show it in their place."""
+        self._unavailable = why
+        self.setEnabled(why is None)
+        self.second_row.setVisible(not why)
+        # The reason gets the row, and never widens it (shown clipped, whole in the tooltip).
+        policy = QSizePolicy.Policy.Ignored if why else QSizePolicy.Policy.Preferred
+        self.target.setSizePolicy(policy, QSizePolicy.Policy.Preferred)
+        self._top.setStretchFactor(self.target, 1 if why else 0)
+        if self.palette_bar is not None:
+            self.palette_bar.setVisible(not why)
+        self.target.setToolTip(why or "")
+        self._show()
+
     def describe(self, width: int) -> str:
         return ", ".join(iv.describe(width) for iv in self.edits) or "no edit"
 
     def _show(self) -> None:
         self.where.setText(f"Intervene after step {self._step}:" if self._step else "Intervene at the start:")
-        if self.cell is None:
+        if self._unavailable:
+            self.target.setText(self._unavailable)
+        elif self.cell is None:
             self.target.setText(NO_TARGET)
         else:
             view, r, c, _ = self.cell

@@ -13,16 +13,20 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QSettings, QTimer, Signal
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QSplitter, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QLineEdit,
+    QStackedWidget,
+    QVBoxLayout,
+)
 
 from trm_engine.trace.render import canvas_shape
 
 from ... import dialogs, settings
 from ...panel import FileKind, Panel, PanelSpec
 from ...theme import PLOT_COLORS
-from ...widgets.grid_editor import GridEdit
 from ...widgets.trace_plots import TracePlots
 from .data import TraceData
 from .intervene import InterveneBar
@@ -31,13 +35,15 @@ from .models import ModelChoice, list_demo_models, run_models
 from .probes import ProbeBar
 from .session import InspectSession, PuzzleSource
 from .setup import FILE_ITEM, SetupBar, StartPage
-from .views import PlaybackBar, TraceStrip
+from .views import PlaybackBar, TraceStrip, column, splitter
 
 TRACE_PATTERNS, CHECKPOINT_PATTERNS = ("*.trace.h5",), ("*.pt",)
-# While a run streams in, states are drawn at most every REDRAW_MS and finished steps at most every STEP_MS
-# (the first at once). Drawing is Python work that holds the GIL, which the recursion's many small torch
-# operations need between them: at 10 redraws a second a run took twice as long on a busy 2-core CPU.
-REDRAW_MS, STEP_MS = 500, 100
+# While a run streams in, what arrived is drawn at most every REDRAW_MS, except the first and the last
+# supervision step, drawn at once. Drawing is Python work that holds the GIL, which the recursion's many
+# small torch operations need between them, and on a 2-core CPU it takes a core from the recursion: at
+# 10 redraws a second a run took twice as long; at a step's pace (about 3 a second for the paper-size
+# model) the inspector's own cost was still 6% of the GUI thread's CPU during a run.
+REDRAW_MS = 1000
 
 
 class InspectPanel(Panel):
@@ -55,7 +61,9 @@ class InspectPanel(Panel):
         self.look: FamilyLook | None = None
         self.source: PuzzleSource | None = None
         self.drawing = False  # the main strip shows a puzzle not run yet, editable in the input view
-        self.active: TraceStrip | None = None
+        self.active: TraceStrip | None = None  # the strip the user last moved or clicked in: what Branch
+        # and the exports act on (a strip whose cursor only followed the other, linked, is not made active)
+        self._following = False
         self._run_when_loaded = self._welcome = False
         self._drawn_at, self._shown_step = 0.0, 0  # the last redraw: when, and the last step it showed
         self._look_shape: tuple[int, int] | None = None
@@ -71,13 +79,13 @@ class InspectPanel(Panel):
         self.playback = PlaybackBar()
         self.plots = TracePlots()
         self.intervene = InterveneBar()
-        self.strips = _splitter("strips", self.strip, self.branch_strip)
-        self.splitter = _splitter("inspect_splitter", self.strips, _column((self.playback, 0), (self.plots, 1)))
+        self.strips = splitter("strips", self.strip, self.branch_strip)
+        self.splitter = splitter("inspect_splitter", self.strips, column((self.playback, 0), (self.plots, 1)))
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setSizes([560, 230])
         self.pages = QStackedWidget()
         self.pages.addWidget(self.start_page)
-        self.pages.addWidget(_column((self.setup, 0), (self.probe_bar, 0), (self.splitter, 1), (self.intervene, 0)))
+        self.pages.addWidget(column((self.setup, 0), (self.probe_bar, 0), (self.splitter, 1), (self.intervene, 0)))
         QVBoxLayout(self).addWidget(self.pages)
         self.layout().setContentsMargins(0, 0, 0, 0)
         self.setAcceptDrops(True)
@@ -97,7 +105,7 @@ class InspectPanel(Panel):
         s.model_loaded.connect(self._on_session_model_loaded)
         s.model_failed.connect(lambda text: dialogs.show_error(self, "Cannot load the model", text))
         s.trace_started.connect(self._on_session_trace_started)
-        s.states_arrived.connect(lambda _data: self.redraw_timer.isActive() or self.redraw_timer.start(REDRAW_MS))
+        s.states_arrived.connect(lambda _data: self._schedule_redraw())
         s.step_finished.connect(self._on_session_step_finished)
         s.trace_finished.connect(self._on_session_trace_ended)
         s.trace_stopped.connect(self._on_session_trace_ended)
@@ -112,7 +120,7 @@ class InspectPanel(Panel):
         for strip in (self.strip, self.branch_strip):
             strip.current_changed.connect(lambda i, s=strip: self._on_strip_current_changed(s, i))
             strip.cell_clicked.connect(lambda view, r, c, s=strip: self._on_strip_cell_clicked(s, view, r, c))
-        self.strip.input_view.cells_edited.connect(self._on_input_view_cells_edited)
+        self.strip.input_view.cells_edited.connect(self.actions_.draw_cells)
         self.plots.position_clicked.connect(lambda i: (self.active or self.strip).set_current(i))
         self.playback.play_toggled.connect(self.set_playing)
         self.playback.fps_changed.connect(lambda fps: self.play_timer.setInterval(int(1000 / fps)))
@@ -128,6 +136,8 @@ class InspectPanel(Panel):
         demos = list_demo_models()
         self.start_page.set_demos(demos)
         self.setup.set_models(demos + run_models(settings.locations().runs), self.session.choice)
+        if self.session.choice is not None:
+            self.setup.select_model(self.session.choice)  # a checkpoint file stays listed
 
     def inspect_demo(self, choice: ModelChoice) -> None:
         """Load a demo model and run it on its first example puzzle: a new user's first minute."""
@@ -164,31 +174,7 @@ class InspectPanel(Panel):
     # ---- puzzles ----------------------------------------------------------------------------------
     def set_source(self, source: PuzzleSource, draw: bool | None = None) -> None:
         """Show `source` as the puzzle to run (editable in the input view for Sudoku and mazes)."""
-        from trm_engine.trace.tracer import Trace
-        model = self.session.model
-        tokens = source.tokens(self.session.family, model.cfg)
-        self.source = source
-        self.session.prepare(source)
-        preview = TraceData(Trace(self.session.family, {}, tokens.astype("uint8"), None, dict(vars(model.cfg)),
-                                  "inner"), f"{source.name} (not run yet)")
-        self.drawing = self.session.family != "arc" if draw is None else draw
-        self._show_main(preview)
-        self.strip.input_view.editable = self.drawing
-        self.strip.input_view.digit_keys = self.look.digit_keys
-        self.strip.input_view.set_tool("select" if self.look.digit_keys == "enter" else "paint")
-
-    def _on_input_view_cells_edited(self, edit: GridEdit) -> None:
-        if not self.drawing or self.look is None or not self.traces:
-            return
-        data = self.traces[0]
-        tokens = data.input_tokens().copy()
-        width = data.shape[1]
-        for r, c, v in zip(edit.rows, edit.cols, edit.values):
-            tokens[r * width + c] = self.look.token(v)
-        data.inputs = tokens
-        grid = self.look.values(tokens, data.shape)
-        self.source = PuzzleSource("drawn" if self.source is None else self.source.name, grid=grid)
-        self.strip.show_state(self.strip.current)
+        self.actions_.show_puzzle(source, draw)
 
     # ---- running ----------------------------------------------------------------------------------
     def run(self) -> None:
@@ -202,7 +188,7 @@ class InspectPanel(Panel):
 
     def _on_session_trace_started(self, data: TraceData) -> None:
         self.setup.set_running(True)
-        self.intervene.setEnabled(False)
+        self._update_intervene()
         if data.branch_step is None:
             self.drawing = False
             self.strip.input_view.editable = False
@@ -212,15 +198,21 @@ class InspectPanel(Panel):
             self.show_beside(len(self.traces) - 1)
 
     def _on_session_step_finished(self, data: TraceData) -> None:
-        # The first finished step is drawn at once, however soon after the start it comes.
-        if self._shown_step == 0 or time.monotonic() - self._drawn_at >= STEP_MS / 1000:
+        # The first and the last step of a run are drawn at once, however soon they come.
+        if self._shown_step == 0 or len(data) >= data.expected:
             self.redraw()
-        elif self.redraw_timer.remainingTime() > STEP_MS or not self.redraw_timer.isActive():
-            self.redraw_timer.start(STEP_MS)
+        else:
+            self._schedule_redraw()
+
+    def _schedule_redraw(self) -> None:
+        """Redraw REDRAW_MS after the last redraw (at once if that is past), unless one is due already."""
+        if not self.redraw_timer.isActive():
+            wait = REDRAW_MS - (time.monotonic() - self._drawn_at) * 1000
+            self.redraw_timer.start(max(0, int(wait)))
 
     def _on_session_trace_ended(self, data: TraceData | str) -> None:
         self.setup.set_running(False)
-        self.intervene.setEnabled(True)
+        self._update_intervene()
         if isinstance(data, str):  # the run failed
             return dialogs.show_error(self, "The run failed", data)
         self.redraw()
@@ -256,12 +248,15 @@ class InspectPanel(Panel):
         self.strip.set_data(data, self.look)
         self.active = self.strip
         self.redraw()
+        self._update_intervene()
+        if not self.drawing:
+            self.focus_timeline()
         self.trace_shown.emit(data)
 
     def show_beside(self, index: int) -> None:
         """Show trace `index` (a branch) in the second strip; -1 hides it."""
         self.beside = index
-        titles = [(i, t.title) for i, t in enumerate(self.traces) if i > 0]
+        titles = [(i, "\u2003" * (t.depth - 1) + t.title) for i, t in enumerate(self.traces) if i > 0]
         self.playback.set_branches(titles, index)
         if not 0 < index < len(self.traces):
             self.branch_strip.hide()
@@ -273,22 +268,34 @@ class InspectPanel(Panel):
             self.strips.setSizes([1000, 1000])  # side by side at the same size
         self.redraw()
 
-    def _on_session_trace_read(self, data: TraceData) -> None:
+    def _on_session_trace_read(self, traces: list[TraceData]) -> None:
         keep = self.strip.current if self.probe_bar.isVisible() and self.traces else None
-        self._show_main(data)
+        self._show_main(traces[0])
         self.drawing = False
         self.strip.input_view.editable = False
         if keep is not None:
             self.strip.set_current(keep)  # stepping through checkpoints: stay at the same state
+        if len(traces) > 1:  # the file's branches: listed beside the main trace, the first one shown
+            self.traces.extend(traces[1:])
+            self.show_beside(1)
+            self.active = self.strip
+        self._update_intervene()
 
     # ---- cursor, playback -------------------------------------------------------------------------
     def _on_strip_current_changed(self, strip: TraceStrip, index: int) -> None:
-        self.active = strip
         slot = 0 if strip is self.strip else 1
         self.plots.set_cursor(slot, index)
+        if self._following:
+            return  # moved by the linked strip: the row the user works on stays the active one
+        self.active = strip
         other = self.branch_strip if slot == 0 else self.strip
         if self.playback.link.isChecked() and other.isVisibleTo(self) and other.current != index:
-            other.set_current(index)
+            self._following = True
+            try:
+                other.set_current(index)
+            finally:
+                self._following = False
+        self._update_intervene()
         if strip.data is not None and 0 <= index < len(strip.data):
             step = strip.data.records[index].sup_step
             self.intervene.set_step(step)
@@ -324,6 +331,18 @@ class InspectPanel(Panel):
         if not (self.drawing and strip is self.strip) and strip.data is not None:
             self.intervene.set_cell(view, row, col, strip.data.shape[1])
 
+    def _update_intervene(self) -> None:
+        """Intervening needs the model's states after the step under the cursor: say so up front when
+        the shown trace has none (it was read from a file) rather than after the edits are made."""
+        data = (self.active or self.strip).data
+        if self.session.busy:
+            self.intervene.set_unavailable("")
+        elif data is not None and len(data) and not data.fork_source(self.cursor_step()).snapshots:
+            self.intervene.set_unavailable("this trace was read from a file, so the model states to branch from "
+                                           "are not at hand: run the puzzle with its model to intervene")
+        else:
+            self.intervene.set_unavailable(None)
+
     def cursor_step(self) -> int:
         strip = self.active or self.strip
         if strip.data is None or not 0 <= strip.current < len(strip.data):
@@ -351,18 +370,10 @@ class InspectPanel(Panel):
         return self.actions_.menu
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if any(self._droppable(u.toLocalFile()) for u in event.mimeData().urls()):
-            event.acceptProposedAction()
+        self.actions_.drag_entered(event)
 
     def dropEvent(self, event: QDropEvent) -> None:
-        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if self._droppable(u.toLocalFile())]
-        for path in paths:
-            self.context.open_path(path)
-        event.acceptProposedAction()
-
-    @staticmethod
-    def _droppable(name: str) -> bool:
-        return bool(name) and name.lower().endswith((".trace.h5", ".pt"))
+        self.actions_.dropped(event)
 
     def save_state(self, store: QSettings) -> None:
         store.setValue("splitter", self.splitter.saveState())
@@ -381,6 +392,23 @@ class InspectPanel(Panel):
         self.playback.fps.setValue(int(store.value("fps", 8)))
         self.setup.level.setCurrentIndex(int(store.value("level", 0)))
 
+    def showEvent(self, event) -> None:
+        """Each time the area is shown: list the runs trained since (their checkpoints are models to
+        pick), and give the timeline the keyboard, so the arrow keys, Home / End and Space work at once."""
+        super().showEvent(event)
+        if not self.session.busy:
+            self.refresh_models()
+        QTimer.singleShot(0, self.focus_timeline)
+
+    def focus_timeline(self) -> None:
+        """The keyboard to the active strip's timeline, unless the user is typing or drawing in the area."""
+        focus = self.window().focusWidget()
+        if not self.isVisible() or self.pages.currentIndex() != 1:
+            return
+        typing = isinstance(focus, (QAbstractSpinBox, QLineEdit)) or (self.drawing and focus is self.strip.input_view)
+        if not (typing and self.isAncestorOf(focus)):
+            (self.active or self.strip).timeline.setFocus()
+
     def _on_window_area_changed(self, _key: str) -> None:
         self._welcome = False
 
@@ -390,23 +418,6 @@ class InspectPanel(Panel):
 
     def _on_theme_changed(self, scheme: str) -> None:
         self.plots.set_scheme(PLOT_COLORS.get(scheme, PLOT_COLORS["light"]))
-
-
-def _splitter(name: str, *widgets: QWidget) -> QSplitter:
-    splitter = QSplitter(Qt.Orientation.Vertical)
-    splitter.setObjectName(name)
-    for widget in widgets:
-        splitter.addWidget(widget)
-    return splitter
-
-
-def _column(*items: tuple[QWidget, int]) -> QWidget:
-    column = QWidget()
-    layout = QVBoxLayout(column)
-    layout.setContentsMargins(0, 0, 0, 0)
-    for widget, stretch in items:
-        layout.addWidget(widget, stretch)
-    return column
 
 
 PANEL = PanelSpec(

@@ -3,15 +3,16 @@ checkpoint, preparing a puzzle (the solver finds its solution), running the Trac
 intervention, reading a trace file. It keeps the loaded model across runs and runs one trace job at a
 time, so an intervention's tensor edits never meet a running step.
 
-States stream to the GUI the moment the model computes them (the Tracer's on_state, through the job's
-progress callback); after each supervision step the job yields a StepDone carrying a copy of the Tracer,
+States stream to the GUI as the model computes them (the Tracer's on_state, through the job's
+progress callback, a few lists a second); after each supervision step the job yields a StepDone carrying a copy of the Tracer,
 which later branches start from.
 """
 
 from __future__ import annotations
 
 import copy
-from dataclasses import asdict, dataclass, field
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,12 +21,13 @@ from PySide6.QtCore import QObject, Signal
 
 from trm_engine.config import ModelConfig
 
-if TYPE_CHECKING:  # the tracer imports torch (~2 s of start-up): loaded by the first job instead
-    from trm_engine.trace.tracer import Trace, Tracer
-
 from ...workers import Job
 from .data import Intervention, StepDone, TraceData
 from .models import ModelChoice, model_family
+
+if TYPE_CHECKING:  # the tracer imports torch (~2 s of start-up): loaded by the first job instead
+    from trm_engine.trace.recorder import StateRecord
+    from trm_engine.trace.tracer import Trace, Tracer
 
 
 @dataclass
@@ -81,14 +83,38 @@ def states_per_step(cfg: dict, level: str) -> int:
     return 2 if level == "step" else int(cfg["h_cycles"]) * (int(cfg["l_cycles"]) + 1)
 
 
+class StateBatches:
+    """The states of a running trace, sent to the GUI thread in lists: at most one list every
+    `every_s` seconds, and whatever is left when a step ends (`flush`). One cross-thread signal per
+    state (21 a step for T=3, n=6) took the GUI thread, and with it the GIL, from the recursion."""
+
+    def __init__(self, emit, every_s: float = 0.25):
+        self.emit, self.every_s = emit, every_s
+        self.pending: list[StateRecord] = []
+        self.sent = time.monotonic()
+
+    def __call__(self, record: StateRecord) -> None:
+        self.pending.append(record)
+        if time.monotonic() - self.sent >= self.every_s:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            batch, self.pending = self.pending, []
+            self.emit(batch)
+            self.sent = time.monotonic()
+
+
 def run_steps(tracer: Tracer, steps: int, emit):
-    """Run `steps` supervision steps: states go out through `emit` as computed, a StepDone after each
-    step; returns the finished Trace (projection fitted)."""
+    """Run `steps` supervision steps: states go out through `emit` as computed (in lists, see
+    StateBatches), a StepDone after each step; returns the finished Trace (projection fitted)."""
     from trm_engine.trace.tracer import HaltRecord
 
+    batches = StateBatches(emit)
     for done in range(1, steps + 1):
-        for item in tracer.run(1, on_state=emit):
+        for item in tracer.run(1, on_state=batches):
             if isinstance(item, HaltRecord):
+                batches.flush()
                 yield StepDone(item, tracer.branch(), done, steps, f"step {item.sup_step}")
     return tracer.finish()
 
@@ -104,9 +130,14 @@ def trace_puzzle(model, family: str, source: PuzzleSource, steps: int, level: st
     return (yield from run_steps(tracer, steps, emit))
 
 
-def continue_branch(snapshot: Tracer, interventions: list[Intervention], steps: int, note: str, emit):
-    """The branch job: a copy of `snapshot` with the interventions applied, run `steps` more steps."""
-    tracer = snapshot.branch(note)
+def continue_branch(snapshot: Tracer, interventions: list[Intervention], steps: int, meta: dict, emit):
+    """The branch job: a copy of `snapshot` with the interventions applied, run `steps` more steps;
+    `meta` says where the branch sits in the tree (it replaces whatever branch keys the snapshot had)."""
+    from trm_engine.trace.tracer import BRANCH_KEYS
+
+    tracer = snapshot.branch(meta.get("branch_note", ""))
+    kept = {k: v for k, v in tracer.trace.meta.items() if k not in BRANCH_KEYS}
+    tracer.trace.meta = {**kept, **meta}
     # The branch owns its records: its projection is fitted over its own states, not its parent's.
     tracer.trace.states = [copy.copy(r) for r in tracer.trace.states]
     for iv in interventions:
@@ -118,7 +149,6 @@ def continue_branch(snapshot: Tracer, interventions: list[Intervention], steps: 
             tracer.edit_y(iv.position, iv.token)
         else:
             tracer.perturb_z(iv.scale, iv.seed)
-    tracer.trace.meta["interventions"] = [asdict(iv) for iv in interventions]
     return (yield from run_steps(tracer, steps, emit))
 
 
@@ -133,7 +163,7 @@ class InspectSession(QObject):
     trace_finished = Signal(object)  # TraceData, complete (projection fitted)
     trace_stopped = Signal(object)  # TraceData, stopped by the user (what was recorded stays)
     trace_failed = Signal(str)
-    trace_read = Signal(object)  # TraceData read from a file
+    trace_read = Signal(object)  # [TraceData] read from a file: the main trace, then its branches
     read_failed = Signal(str, str)  # (path, message)
 
     def __init__(self, context, parent: QObject | None = None):
@@ -188,21 +218,15 @@ class InspectSession(QObject):
                         progress_kw="emit"), None, title, steps, level)
 
     def branch(self, source: TraceData, step: int, interventions: list[Intervention], steps: int,
-               title: str) -> TraceData | None:
-        """Continue `source` from the end of supervision step `step` after the interventions."""
-        snapshot = source.snapshots.get(step)
-        if snapshot is None or self.busy:
+               branch_id: int, title: str) -> TraceData | None:
+        """Branch `branch_id`: continue `source` from the end of supervision step `step` after the
+        interventions (`source` must have computed that state: see TraceData.fork_source)."""
+        if step not in source.snapshots or self.busy:
             return None
-        note = ", ".join(iv.describe(source.shape[1]) for iv in interventions) or "no change"
-        data = TraceData(snapshot.trace, title, list(snapshot.trace.states), list(snapshot.trace.halting))
-        data.branch_step, data.interventions = step, list(interventions)
-        edited = [iv for iv in interventions if iv.what == "input"]
-        if edited:
-            data.inputs = source.input_tokens().copy()
-            for iv in edited:
-                data.inputs[iv.position] = iv.token
-        job = Job(continue_branch, snapshot, list(interventions), steps, note, name="Branch", progress_kw="emit")
-        self._start(job, data, title, steps, snapshot.trace.level)
+        data = source.make_branch(step, interventions, branch_id, title)
+        job = Job(continue_branch, source.snapshots[step], list(interventions), steps, data.branch_meta(),
+                  name="Branch", progress_kw="emit")
+        self._start(job, data, title, steps, data.trace.level)
         return data
 
     def _start(self, job: Job, data: TraceData | None, title: str, steps: int, level: str) -> None:
@@ -233,11 +257,10 @@ class InspectSession(QObject):
             self._data.expected = self._steps * self._per_step
             self.trace_started.emit(self._data)
             return
-        from trm_engine.trace.recorder import StateRecord  # loaded: the job is running
-
         data = self._data
-        if isinstance(event, StateRecord):
-            data.add(event)
+        if isinstance(event, list):  # StateRecords, as computed
+            for record in event:
+                data.add(record)
             self.states_arrived.emit(data)
         elif isinstance(event, StepDone):
             data.add(event.halt)
@@ -264,16 +287,16 @@ class InspectSession(QObject):
         if self.read_job is not None and self.read_job.is_running:
             self._pending_read = Path(path)
             return
-        from trm_engine.trace.trace_file import read_trace
-        job = Job(read_trace, Path(path), name=f"Read {Path(path).name}")
-        job.finished.connect(lambda trace, p=Path(path): self._on_read_finished(p, trace))
+        from trm_engine.trace.trace_read import read_traces
+        job = Job(read_traces, Path(path), name=f"Read {Path(path).name}")
+        job.finished.connect(lambda traces, p=Path(path): self._on_read_finished(p, traces))
         job.failed.connect(lambda text, p=Path(path): self.read_failed.emit(str(p), text))
         job.ended.connect(self._on_read_ended)
         self.read_job = job
         job.start()
 
-    def _on_read_finished(self, path: Path, trace: Trace) -> None:
-        self.trace_read.emit(TraceData.from_trace(trace, path.name.removesuffix(".trace.h5"), str(path)))
+    def _on_read_finished(self, path: Path, traces: list[Trace]) -> None:
+        self.trace_read.emit(TraceData.from_traces(traces, path.name.removesuffix(".trace.h5"), str(path)))
 
     def _on_read_ended(self) -> None:
         pending, self._pending_read = self._pending_read, None

@@ -39,11 +39,15 @@ class SetupBar(QWidget):
         super().__init__(parent)
         self.model_box = QComboBox()
         self.model_box.setObjectName("model_box")
-        self.model_box.setMinimumContentsLength(22)
+        # Boxes sized by a minimum number of characters, not their longest item (which the popup shows
+        # whole), so choosing a model or a puzzle never widens the window: the row fits 1024 pixels.
+        self.model_box.setMinimumContentsLength(14)
+        self.model_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.model_box.setToolTip("The model to inspect: a demo model, a training run's best checkpoint, or a file")
         self.puzzle_box = QComboBox()
         self.puzzle_box.setObjectName("puzzle_box")
-        self.puzzle_box.setMinimumContentsLength(18)
+        self.puzzle_box.setMinimumContentsLength(12)
+        self.puzzle_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.puzzle_box.setToolTip("The puzzle: an example, your puzzles, the Puzzles editor's, a dataset row, "
                                    "or a blank one to draw in the input view")
         self.steps = QSpinBox()
@@ -51,6 +55,8 @@ class SetupBar(QWidget):
         self.steps.setValue(16)
         self.steps.setToolTip("Supervision steps to run (more than the model was trained with is allowed)")
         self.level = QComboBox()
+        self.level.setMinimumContentsLength(9)
+        self.level.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         for key, text in LEVELS.items():
             self.level.addItem(text, key)
         self.level.setToolTip("What to record: every y and z update, or only the last of each supervision step")

@@ -18,6 +18,8 @@ from PySide6.QtWidgets import (
     QLabel,
     QSizePolicy,
     QSpinBox,
+    QSplitter,
+    QStackedWidget,
     QStyle,
     QToolButton,
     QVBoxLayout,
@@ -65,7 +67,11 @@ class TraceStrip(QWidget):
         self._drawn: dict[str, tuple] = {}  # what the y, z and projection views show now
         self.title = QLabel(title)
         self.title.setObjectName("strip_title")
-        self.title.setStyleSheet("font-weight: bold")
+        # Bold by font, not a style sheet: a widget's style sheet freezes its colours, so the title
+        # stayed black when the theme turned dark.
+        bold = self.title.font()
+        bold.setBold(True)
+        self.title.setFont(bold)
         self.info = QLabel("")
         self.info.setObjectName("strip_info")
         self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -99,8 +105,13 @@ class TraceStrip(QWidget):
             # Captions change with the cursor; they must not re-layout the views (a redraw's worth of work).
             caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
             self.captions[key] = caption
-            if key == "norm":
-                grid.addWidget(self.heat_box, 0, col, Qt.AlignmentFlag.AlignCenter)
+            if key == "norm":  # the heat map's chooser; in pictures, a caption saying what it shows
+                self.heat_head = QStackedWidget()
+                self.heat_head.addWidget(self.heat_box)
+                self.heat_head.addWidget(caption)
+                self.heat_head.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+                self.heat_head.setFixedHeight(self.heat_box.sizeHint().height())
+                grid.addWidget(self.heat_head, 0, col)
             else:
                 grid.addWidget(caption, 0, col)
             view = self.views[key]
@@ -214,9 +225,16 @@ class TraceStrip(QWidget):
         self.captions["projection"].setText(CAPTIONS["projection"] + fitted)
         self.info.setText(self.describe(index))
 
+    def set_picture_mode(self, on: bool) -> None:
+        """For exported pictures: the heat map's caption in place of its chooser (a combo box in a
+        picture is a control, not a figure)."""
+        self.captions["norm"].setText(self.heat_box.currentText())
+        self.heat_head.setCurrentIndex(1 if on else 0)
+
     def _set_heat_captions(self, kind: str) -> None:
         for i, text in enumerate((f"|d{kind}| per cell", f"|{kind}| per cell")):
             self.heat_box.setItemText(i, text)
+        self.captions["norm"].setText(self.heat_box.currentText())
 
     def describe(self, index: int) -> str:
         data = self.data
@@ -257,7 +275,8 @@ class PlaybackBar(QWidget):
         self.link.setToolTip("Move the branch's cursor with the trace's (the states they share line up)")
         self.branch_box = QComboBox()
         self.branch_box.setObjectName("branch_box")
-        self.branch_box.setMinimumContentsLength(24)
+        self.branch_box.setMinimumContentsLength(20)  # whole titles in the popup, never a wider window
+        self.branch_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.hint = QLabel("keys: \u2190 \u2192 state, \u2191 \u2193 step, Home / End")
         self.hint.setEnabled(False)
         row = QHBoxLayout(self)
@@ -293,3 +312,22 @@ class PlaybackBar(QWidget):
             box.addItem(title, index)
         box.setCurrentIndex(max(0, box.findData(current)))
         box.blockSignals(False)
+
+
+def splitter(name: str, *widgets: QWidget) -> QSplitter:
+    """A vertical splitter called `name` holding `widgets`."""
+    splitter = QSplitter(Qt.Orientation.Vertical)
+    splitter.setObjectName(name)
+    for widget in widgets:
+        splitter.addWidget(widget)
+    return splitter
+
+
+def column(*items: tuple[QWidget, int]) -> QWidget:
+    """A widget stacking (widget, stretch) items top to bottom, without margins."""
+    column = QWidget()
+    layout = QVBoxLayout(column)
+    layout.setContentsMargins(0, 0, 0, 0)
+    for widget, stretch in items:
+        layout.addWidget(widget, stretch)
+    return column
