@@ -255,7 +255,7 @@ class Check:
         from .eval.commands import resolve_checkpoint
         from .model.checkpoint import load_model
         from .trace.probes import record_probes
-        from .trace.trace_file import trace_info
+        from .trace.trace_read import trace_info
 
         run = self.out / "runs" / "sudoku-mlp"
         model, cfg, body = load_model(resolve_checkpoint(str(run)), self.device)
