@@ -82,7 +82,7 @@ def _trace(choice, model):
 
     source = _example_source(choice.family, model.cfg)
     states = []
-    job = trace_puzzle(model, choice.family, source, 1, "inner", {"self_test": True}, states.append)
+    job = trace_puzzle(model, choice.family, source, 1, "inner", {"self_test": True}, states.extend)  # lists
     halts = []
     try:
         while True:

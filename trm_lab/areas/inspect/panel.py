@@ -5,7 +5,7 @@ strip shows the input, y and z decoded, z projected, the norm map over a timelin
 follow the cursor. Intervene (edit an input or y cell, add noise to z) and Branch: the branch runs from
 the end of the step under the cursor and shows beside the original. Export the trace (HDF5), the view
 (PNG / SVG), a GIF, the scalars (CSV). Opens *.trace.h5 / *.pt files and runs' probe traces. The parts
-live in inspect_*.py.
+live in this package's other modules (actions, session, views, player, ...).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from .data import TraceData
 from .intervene import InterveneBar
 from .look import FamilyLook, family_look
 from .models import ModelChoice, list_demo_models, run_models
+from .player import Player
 from .probes import ProbeBar
 from .session import InspectSession, PuzzleSource
 from .setup import FILE_ITEM, SetupBar, StartPage
@@ -90,11 +91,11 @@ class InspectPanel(Panel):
         self.layout().setContentsMargins(0, 0, 0, 0)
         self.setAcceptDrops(True)
 
-        self.play_timer = QTimer(self)
-        self.play_timer.timeout.connect(self._on_play_timer_timeout)
         self.redraw_timer = QTimer(self)
         self.redraw_timer.setSingleShot(True)
         self.redraw_timer.timeout.connect(self.redraw)
+        self.player = Player(self)
+        self.play_timer = self.player.timer
         self.actions_ = InspectActions(self)
         self._connect()
         self.refresh_models()
@@ -123,7 +124,6 @@ class InspectPanel(Panel):
         self.strip.input_view.cells_edited.connect(self.actions_.draw_cells)
         self.plots.position_clicked.connect(lambda i: (self.active or self.strip).set_current(i))
         self.playback.play_toggled.connect(self.set_playing)
-        self.playback.fps_changed.connect(lambda fps: self.play_timer.setInterval(int(1000 / fps)))
         self.playback.branch_picked.connect(self.show_beside)
         self.intervene.value_picked.connect(self._on_intervene_value_picked)
         self.intervene.branch_clicked.connect(self.actions_.branch)
@@ -303,27 +303,7 @@ class InspectPanel(Panel):
             self.intervene.steps.setValue(max(1, total - step) if total > step else self.setup.steps.value())
 
     def set_playing(self, on: bool) -> None:
-        if self.playback.play_button.isChecked() != on:
-            self.playback.play_button.setChecked(on)  # comes back here through play_toggled
-            return
-        if on:
-            self.play_timer.start(int(1000 / self.playback.fps.value()))
-            (self.active or self.strip).timeline.setFocus()
-        else:
-            self.play_timer.stop()
-
-    def _on_play_timer_timeout(self) -> None:
-        strip = self.active or self.strip
-        count = strip.timeline.count()
-        if count == 0:
-            return self.set_playing(False)
-        if strip.current >= count - 1:
-            if self.playback.loop.isChecked():
-                strip.set_current(0)
-            elif not self.session.busy:
-                self.set_playing(False)
-            return
-        strip.set_current(strip.current + 1)
+        self.player.set_playing(on)
 
     # ---- interventions ----------------------------------------------------------------------------
     def _on_strip_cell_clicked(self, strip: TraceStrip, view: str, row: int, col: int) -> None:
