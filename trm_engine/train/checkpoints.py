@@ -8,7 +8,8 @@ RNG states. All tensors and plain data: torch.load(weights_only=True) reads it.
 
 from __future__ import annotations
 
-import json
+import math
+import re
 from pathlib import Path
 
 import torch
@@ -18,6 +19,7 @@ from ..errors import RunError
 from ..model.checkpoint import atomic_torch_save, checkpoint_config, read_checkpoint
 from ..model.trm import Carry
 from .distributed import DistContext, gather_rows
+from .run_dir import read_json, write_json_atomic
 
 # Fields a resumed run may change: how long it runs, where, and how it reports.
 RESUMABLE_CHANGES = {
@@ -45,6 +47,22 @@ def load_training_checkpoint(path: Path, cfg: RunConfig) -> dict:
     return body
 
 
+def non_finite(tensors: dict[str, torch.Tensor]) -> str:
+    """"" when every floating tensor is finite, else how many are not and the first few names."""
+    bad = [k for k, v in tensors.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+    if not bad:
+        return ""
+    floating = sum(1 for v in tensors.values() if v.is_floating_point())
+    return f"{len(bad)} of {floating} tensors hold NaN or inf: {', '.join(bad[:3])}{', ...' if len(bad) > 3 else ''}"
+
+
+def read_weights(path: Path) -> dict[str, torch.Tensor]:
+    """The evaluation and raw weights of a checkpoint, prefixed "model." and "raw_model."."""
+    body = read_checkpoint(path)
+    return {f"{part}.{k}": v for part in ("model", "raw_model") for k, v in (body.get(part) or {}).items()
+            if isinstance(v, torch.Tensor)}
+
+
 def check_config_matches(saved: RunConfig, requested: RunConfig, source: str) -> None:
     differing = [d for d in diff_configs(saved.to_dict(), requested.to_dict())
                  if d.split(" ", 1)[0] not in RESUMABLE_CHANGES and not d.startswith("preset ")]
@@ -65,19 +83,22 @@ def prune(directory: Path, keep_last: int, best: Path | None) -> list[Path]:
 
 
 def read_best(directory: Path) -> tuple[Path | None, float]:
+    """The checkpoint marked best and its exact accuracy; (None, -inf) when none is marked. RunError when
+    best.json is damaged: not an object, or its file is not a checkpoint name of this folder."""
     marker = directory / "best.json"
-    if not marker.exists():
+    body = read_json(marker)
+    if not body:
         return None, float("-inf")
-    try:
-        body = json.loads(marker.read_text())
-        return directory / body["file"], float(body["exact_accuracy"])
-    except (json.JSONDecodeError, KeyError, ValueError):
-        return None, float("-inf")
+    name, exact = body.get("file"), body.get("exact_accuracy")
+    if not isinstance(name, str) or not re.fullmatch(r"step_\d{7,}\.pt", name):
+        raise RunError(f"{marker}: field 'file' is {str(name)[:60]!r}; expected a step_NNNNNNN.pt name")
+    if isinstance(exact, bool) or not isinstance(exact, (int, float)) or not math.isfinite(exact):
+        raise RunError(f"{marker}: field 'exact_accuracy' is {str(exact)[:40]!r}; expected a number")
+    return directory / name, float(exact)
 
 
 def write_best(directory: Path, path: Path, exact_accuracy: float, step: int) -> None:
-    (directory / "best.json").write_text(json.dumps({"file": path.name, "exact_accuracy": exact_accuracy,
-                                                     "step": step}))
+    write_json_atomic(directory / "best.json", {"file": path.name, "exact_accuracy": exact_accuracy, "step": step})
 
 
 def pack_carries(carries: list[Carry], ctx: DistContext) -> dict[str, torch.Tensor]:

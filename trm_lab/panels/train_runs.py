@@ -32,7 +32,7 @@ from .. import settings
 
 COLUMNS = ("Run", "State", "Step", "Best eval", "Device", "Started")
 PATH_ROLE = Qt.ItemDataRole.UserRole
-STATE_COLORS = {"running": "#2E9B4E", "paused": "#C98A00", "failed": "#D13B3B", "crashed": "#D13B3B"}
+STATE_COLORS = {"running": "#2E9B4E", "paused": "#C98A00", "failed": "#D13B3B", "crashed": "#D13B3B", "damaged": "#D13B3B"}
 
 
 def runs_root() -> Path:
@@ -66,10 +66,7 @@ def scan_runs(root: Path, extra: list[Path]) -> list[dict]:
         if run.path in seen or not is_run_path(run.path):
             continue
         seen.add(run.path)
-        try:
-            rows.append(run.summary())
-        except RunError as exc:
-            rows.append({"id": run.run_id, "path": str(run.path), "state": "unknown", "message": str(exc)})
+        rows.append(run.row())  # a damaged run is listed as "damaged: <why>", the others as usual
     return rows
 
 
@@ -164,7 +161,7 @@ class RunList(QWidget):
         best = row.get("best_eval")
         started = row.get("started")
         state = row.get("state", "")
-        texts = (row.get("name") or row["id"], state,
+        texts = (row.get("name") or row["id"], f"damaged: {row.get('message', '')}" if state == "damaged" else state,
                  f"{row.get('step', 0):,} / {row.get('total_steps', 0):,}",
                  f"{best:.1%}" if isinstance(best, (int, float)) else "-", row.get("device", ""),
                  time.strftime("%Y-%m-%d %H:%M", time.localtime(started)) if started else "-")
