@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..cli import count
 from ..errors import RunError
 
 
@@ -14,12 +15,12 @@ def register(sub, bench_sub) -> None:
                     help="a run directory (its best checkpoint, else its latest) or a checkpoint file")
     ev.add_argument("--data", metavar="FILE", help="dataset file (default: the one the run trained on)")
     ev.add_argument("--split", default="test", help="dataset split to evaluate (default test)")
-    ev.add_argument("--limit", type=int, default=0, help="evaluate the first N examples (0 = all)")
-    ev.add_argument("--steps", type=int, default=0,
+    ev.add_argument("--limit", type=count(0), default=0, help="evaluate the first N examples (0 = all)")
+    ev.add_argument("--steps", type=count(0), default=0,
                     help="supervision steps (default N_sup; more = test-time depth scaling)")
-    ev.add_argument("--augmentations", type=int, default=0,
+    ev.add_argument("--augmentations", type=count(0), default=0,
                     help="ARC: evaluate this many augmented versions per test input and vote (pass@k)")
-    ev.add_argument("--batch", type=int, default=256, help="puzzles per forward pass")
+    ev.add_argument("--batch", type=count(1), default=256, help="puzzles per forward pass")
     ev.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     ev.add_argument("--weights", choices=("model", "raw_model"), default="model",
                     help="model = the EMA weights when the run used EMA; raw_model = the trained weights")

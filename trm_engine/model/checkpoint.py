@@ -81,15 +81,24 @@ def load_model(path: str | os.PathLike, device: str | torch.device = "cpu",
     """Build the model a checkpoint describes and load its weights ("model" = EMA, or "raw_model")."""
     body = read_checkpoint(path)
     cfg = checkpoint_config(body, path)
+    state = body.get(weights) or body.get("model")
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise CheckpointError(f"{path}: field '{weights}' is not a dict of tensors")
+    with torch.device("meta"):  # the shapes the config declares, without allocating them
+        load_state(RecursiveModel(cfg.model), state, str(path), check_only=True)
+    bad = [k for k, v in state.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+    if bad:
+        raise CheckpointError(f"{path}: {len(bad)} of {len(state)} weight tensors hold NaN or inf "
+                              f"({', '.join(bad[:3])}); it cannot be evaluated")
     model = RecursiveModel(cfg.model)
-    state = body.get(weights) or body["model"]
     load_state(model, state, str(path))
     model.to(device).eval()
     return model, cfg, body
 
 
-def load_state(model: RecursiveModel, state: dict, source: str) -> None:
-    """load_state_dict with an error that names missing/unexpected keys and shape mismatches."""
+def load_state(model: RecursiveModel, state: dict, source: str, check_only: bool = False) -> None:
+    """load_state_dict with an error that names missing/unexpected keys and shape mismatches
+    (`check_only`: compare only, e.g. against a model built on the meta device)."""
     own = model.state_dict()
     missing = sorted(set(own) - set(state))
     unexpected = sorted(set(state) - set(own))
@@ -104,6 +113,8 @@ def load_state(model: RecursiveModel, state: dict, source: str) -> None:
         if shapes:
             parts.append(f"shape mismatches: {', '.join(shapes)}")
         raise CheckpointError(f"{source}: weights do not fit the model; " + "; ".join(parts))
+    if check_only:
+        return
     model.load_state_dict({k: v.to(own[k].dtype) for k, v in state.items()})
 
 
