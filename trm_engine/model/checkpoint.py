@@ -66,13 +66,22 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
     if body.get("version") != VERSION:
         raise CheckpointError(f"{path}: checkpoint version {body.get('version')!r} is not supported "
                               f"(this TRM Lab reads version {VERSION})")
+    step = body.get("step", 0)
+    if not isinstance(step, int) or isinstance(step, bool) or step < 0:
+        raise CheckpointError(f"{path}: field 'step' is {repr(step)[:40]}; expected a count")
+    if not isinstance(body.get("config"), str):
+        raise CheckpointError(f"{path}: field 'config' must be the run config as JSON text")
+    model = body.get("model")
+    if not isinstance(model, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor)
+                                              for k, v in model.items()):
+        raise CheckpointError(f"{path}: field 'model' must map weight names to tensors")
     return body
 
 
 def checkpoint_config(body: dict, path: str | os.PathLike = "<checkpoint>") -> RunConfig:
     try:
         return RunConfig.from_dict(json.loads(body["config"]), where=f"{path}: config")
-    except (KeyError, json.JSONDecodeError, ConfigError) as exc:
+    except (KeyError, TypeError, json.JSONDecodeError, RecursionError, ConfigError) as exc:
         raise CheckpointError(f"{path}: checkpoint config is unreadable: {exc}") from exc
 
 
