@@ -76,7 +76,8 @@ def test_metrics_lines_that_are_not_events_are_skipped(tiny_run, tmp_path):
     rd = copy_run(tiny_run, tmp_path)
     good, _ = rd.events()
     with open(rd.metrics_path, "ab") as fh:
-        fh.write(b'\xff\n[1, 2]\n"x"\n{"type": "train", "step": "x"}\n{"type": "eval"}\nnull\n')
+        fh.write(b'\xff\n[1, 2]\n"x"\n{"type": "train", "step": "x"}\n{"type": "eval"}\nnull\n'
+                 b'{"type": "paused", "step": "x"}\n{"type": "failed", "step": 3, "message": 5}\n')
     events, offset = rd.events()
     assert [e.to_json() for e in events] == [e.to_json() for e in good]
     assert offset == rd.metrics_path.stat().st_size
@@ -203,15 +204,16 @@ def test_a_non_finite_learning_rate_is_a_config_error(sudoku4_path, tmp_path, ca
     ["data", "build", "sudoku", "--train", "-1", "--out", "x.h5"],
     ["train", "--preset", "sudoku4-mlp-lab", "--data", "D", "--set", "train.eval_interval=-1"],
 ])
-def test_negative_and_meaningless_counts_are_one_line_errors(argv, tmp_path, capsys, sudoku4_path):
-    argv = [str(sudoku4_path) if a == "D" else a for a in argv]
+def test_negative_and_meaningless_counts_are_one_line_errors(argv, tmp_path, capsys, sudoku4_path, tiny_run):
+    argv = [str(sudoku4_path) if a == "D" else str(tiny_run) if a == "RUN" else a for a in argv]
     argv = [*argv, "--run-dir", str(tmp_path / "r")] if argv[0] == "train" else argv
     try:
         code = main(argv)
     except SystemExit as exc:  # argparse's one-line usage error
         code = exc.code
     err = capsys.readouterr().err
-    assert code == 2 and err.count("\n") == 1 and "error" in err and "Traceback" not in err
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert "must be" in err
     assert not (tmp_path / "r").exists()
 
 

@@ -94,8 +94,8 @@ def check_status(body: dict, where: str) -> dict:
         if not ok:
             raise RunError(f"{where}: field '{key}' is {repr(value)[:40]}; expected "
                            f"{'a non-negative integer' if typ is int else 'a number' if typ is float else 'text'}")
-    if "state" in body and body["state"] not in STATES:
-        raise RunError(f"{where}: field 'state' is {body['state'][:40]!r}; expected one of {', '.join(STATES)}")
+    if body.get("state") is not None and body["state"] not in STATES:
+        raise RunError(f"{where}: field 'state' is {repr(body['state'])[:40]}; expected one of {', '.join(STATES)}")
     return body
 
 
