@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, settings
 from trm_engine.errors import TrmError
 
 EXAMPLES = int(os.environ.get("TRM_FUZZ_EXAMPLES", "0"))
-TIME_BOUND_S = 15.0  # per mutated file, all readers together (a probe that times out is given 5 s)
+TIME_BOUND_S = 15.0  # per mutated file, all readers together (a probe that times out is given 3 s)
 MEMORY_BOUND = 1 << 30  # growth of this process's peak resident memory over the whole test
 
 
