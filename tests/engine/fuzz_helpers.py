@@ -3,8 +3,12 @@ reader must keep, and the check that only typed errors come out.
 
 The normal suite runs a few hundred mutated files in all (seconds). A longer campaign is the same tests
 with more examples:  TRM_FUZZ_EXAMPLES=2000 python -m pytest tests/engine/test_fuzz_files.py -q
+(add TRM_FUZZ_REPORT=FILE for the outcomes per reader as JSON).
 """
 
+import atexit
+import collections
+import json
 import os
 import resource
 import time
@@ -29,12 +33,33 @@ def peak_rss() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
+# Outcomes per reader ("ok" or the TrmError class), written as JSON at exit when TRM_FUZZ_REPORT names a file:
+#   TRM_FUZZ_EXAMPLES=500 TRM_FUZZ_REPORT=fuzz.json python -m pytest tests/engine/test_fuzz_files.py -q
+OUTCOMES: collections.Counter = collections.Counter()
+
+
+def _write_report() -> None:
+    report: dict = {}
+    for (reader, outcome), n in sorted(OUTCOMES.items()):
+        report.setdefault(reader, {})[outcome] = n
+    with open(os.environ["TRM_FUZZ_REPORT"], "w") as fh:
+        json.dump(report, fh, indent=2, sort_keys=True)
+
+
+if os.environ.get("TRM_FUZZ_REPORT"):
+    atexit.register(_write_report)
+
+
 def only_typed_errors(fn, *args, **kwargs):
     """Run a reader: it may succeed or raise a TrmError, nothing else, and must finish in time."""
     start = time.perf_counter()
+    name = getattr(fn, "__qualname__", str(fn))
     try:
-        return fn(*args, **kwargs)
-    except TrmError:
+        result = fn(*args, **kwargs)
+        OUTCOMES[name, "ok"] += 1
+        return result
+    except TrmError as exc:
+        OUTCOMES[name, type(exc).__name__] += 1
         return None
     finally:
         took = time.perf_counter() - start

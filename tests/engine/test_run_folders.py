@@ -113,6 +113,19 @@ def test_resume_of_a_run_killed_before_its_first_checkpoint_starts_a_clean_log(s
     assert [line["step"] for line in lines if line["type"] == "train"] == [2, 4, 6]
 
 
+def test_resume_of_a_run_killed_while_creating_its_folder_starts_it(sudoku4_path, tmp_path):
+    """The kill campaign killed a run before it wrote config.json: --resume said "nothing to resume"."""
+    run = tmp_path / "run"
+    (run / "checkpoints").mkdir(parents=True)
+    (run / "run.lock").write_text(f"{dead_pid()}@host start=1")
+    events = list(Trainer(tiny_run_config(sudoku4_path), run, resume=True).run())
+    assert events[0].step == 0 and isinstance(events[-1], RunFinished)
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "notes.txt").write_text("mine")  # a folder with anything else is not a killed run
+    with pytest.raises(RunError, match="nothing to resume"):
+        list(Trainer(tiny_run_config(sudoku4_path), tmp_path / "other", resume=True).run())
+
+
 def test_stale_temporaries_are_removed_on_the_next_open_or_write(tiny_run, tmp_path):
     rd = copy_run(tiny_run, tmp_path)
     tag = _host_tag()

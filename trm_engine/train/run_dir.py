@@ -135,6 +135,16 @@ class RunDirectory:
     def exists(self) -> bool:
         return self.config_path.is_file()
 
+    def unstarted(self) -> bool:
+        """Whether the folder holds only what a run killed while creating it leaves (its lock, empty
+        checkpoints/ and traces/), so a resume may start it from nothing."""
+        try:
+            entries = list(self.path.iterdir())
+        except OSError:
+            return False
+        return all(p.name == LOCK_FILE or (p.name in ("checkpoints", "traces") and p.is_dir()
+                                           and not any(p.iterdir())) for p in entries)
+
     # ---------------------------------------------------------------------------------------- write
     def create(self, config: dict) -> None:
         self.path.mkdir(parents=True, exist_ok=True)

@@ -180,7 +180,11 @@ class Trainer:
     def _prepare_dir(self) -> dict | None:
         """Rank 0: take the lock, create the directory or check it can be resumed; the checkpoint to load."""
         rd = self.run_dir
+        existed = rd.path.is_dir()
         rd.acquire()
+        if self.resume and existed and not rd.exists() and rd.unstarted():
+            rd.create(self.cfg.to_dict())  # killed while creating its folder: resume it from nothing
+            return None
         if rd.exists():
             if not self.resume:
                 raise RunError(f"{rd.path} already holds a run; resume it with --resume or choose a new --run-dir")
