@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 
 from ..config import RunConfig, diff_configs
-from ..errors import RunError
+from ..errors import RunError, TrmError
 from ..model.checkpoint import atomic_torch_save, checkpoint_config, read_checkpoint
 from ..model.trm import Carry
 from .distributed import DistContext, gather_rows
@@ -61,6 +61,17 @@ def read_weights(path: Path) -> dict[str, torch.Tensor]:
     body = read_checkpoint(path)
     return {f"{part}.{k}": v for part in ("model", "raw_model") for k, v in (body.get(part) or {}).items()
             if isinstance(v, torch.Tensor)}
+
+
+def last_good_note(files: list[Path]) -> str:
+    """"; the last good checkpoint is X" for a failure message: the newest whose weights are finite."""
+    for path in reversed(files):
+        try:
+            if not non_finite(read_weights(path)):
+                return f"; the last good checkpoint is {path.name}"
+        except TrmError:
+            continue
+    return "; no good checkpoint was written yet"
 
 
 def check_config_matches(saved: RunConfig, requested: RunConfig, source: str) -> None:

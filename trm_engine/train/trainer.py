@@ -291,14 +291,7 @@ class Trainer:
         yield self._emit(RunFinished(step=self.step, message=f"finished {self.step} steps"), "finished")
 
     def _last_good(self) -> str:
-        """"; the last good checkpoint is X" for a failure message: the newest whose weights are finite."""
-        for path in reversed(self.run_dir.checkpoint_files() if self.run_dir else []):
-            try:
-                if not ckpt.non_finite(ckpt.read_weights(path)):
-                    return f"; the last good checkpoint is {path.name}"
-            except TrmError:
-                continue
-        return "; no good checkpoint was written yet"
+        return ckpt.last_good_note(self.run_dir.checkpoint_files() if self.run_dir else [])
 
     def _weights_to_save(self) -> dict[str, torch.Tensor]:
         return {**{f"raw_model.{k}": v for k, v in self.model.state_dict().items()},
