@@ -117,7 +117,7 @@ def campaign(runs: int, kills: int, steps: int, seed: int, log) -> dict:
     for r in range(runs):
         run_dir = work / f"run{r}"
         for k in range(kills + 1):
-            resume = k > 0
+            resume = k > 0 and run_dir.exists()  # a kill before the folder existed leaves nothing to resume
             if resume:
                 figures["resumes"] += 1
             launched = time.time()

@@ -177,7 +177,7 @@ def test_the_reported_dataset_damage_is_refused_by_name(base_files, tmp_path, op
 def test_an_arc_set_without_shapes_is_refused_when_opened(base_files, tmp_path):
     path = tmp_path / "arc.h5"
     mutate_dataset(base_files["arc"], path, [("del", "splits/train/shapes")])
-    with pytest.raises(Exception, match="needs the shapes of its grids"):
+    with pytest.raises(Exception, match="arc augmentation needs the shapes of its grids"):
         PuzzleDataset.open(path)
 
 

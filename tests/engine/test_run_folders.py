@@ -50,7 +50,8 @@ def test_a_damaged_best_marker_is_a_run_error(tiny_run, tmp_path, capsys, body):
     ('"x"', "expected a JSON object"), ('{"state": 5}', "field 'state' is 5"),
     ('{"state": "finished", "started": "yesterday"}', "field 'started'"),
     ('{"state": "finished", "step": -4}', "field 'step'"), ('{"state": "exploded"}', "expected one of"),
-    ('{"state": "finished", "updated": NaN}', "field 'updated'"), ("\xff\xfe", "not valid JSON")])
+    ('{"state": "finished", "updated": NaN}', "field 'updated'"), ("\xff\xfe", "not valid JSON"),
+    ('{"state": "finished", "type": {"a": [1]}, "step": "7"}', "field 'step'")])
 def test_a_damaged_status_is_listed_as_damaged_beside_the_good_runs(tiny_run, tmp_path, capsys, status, why):
     good = copy_run(tiny_run, tmp_path, "good")
     bad = copy_run(tiny_run, tmp_path, "bad")
@@ -64,6 +65,15 @@ def test_a_damaged_status_is_listed_as_damaged_beside_the_good_runs(tiny_run, tm
     out = capsys.readouterr().out.splitlines()
     assert any(line.startswith("bad") and "damaged: " in line and why in line for line in out)
     assert any(line.startswith("good") and "finished" in line for line in out)
+
+
+def test_null_status_fields_read_as_absent(tiny_run, tmp_path, capsys):
+    rd = copy_run(tiny_run, tmp_path)
+    rd.status_path.write_text('{"state": null, "step": null, "total_steps": null, "type": []}')
+    row = rd.row()
+    assert (row["state"], row["step"], row["total_steps"]) == ("unknown", 0, 0)
+    assert main(["runs", "list", "--root", str(tmp_path / "runs")]) == 0
+    assert "unknown" in capsys.readouterr().out
 
 
 def test_a_damaged_config_is_a_damaged_row(tiny_run, tmp_path):

@@ -89,8 +89,8 @@ def check_dataset(ds) -> None:
         if side * side != ds.seq_len:
             bad(f"{ds.augmentation} augmentation needs a square canvas, seq_len is {ds.seq_len}")
         for name, split in ds.split_data.items():
-            if ds.augmentation == "arc" and split.shapes is None:
-                bad(f"split '{name}': an ARC set needs the shapes of its grids")
+            if split.shapes is None:  # augmenting places each grid by its shape
+                bad(f"split '{name}': {ds.augmentation} augmentation needs the shapes of its grids")
             if split.shapes is not None and split.num_examples and int(split.shapes.max()) > side:
                 bad(f"split '{name}': grid shapes must fit the {side} x {side} canvas")
     del family

@@ -259,14 +259,15 @@ class RunDirectory:
         it reads is damaged (`row()` turns that into a "damaged" row)."""
         if self.config_path.exists():  # (a run being created may not have written it yet)
             self.config()
-        status = self.status()
-        state = status.get("state", "unknown")
+        status = self.status()  # (a field may be null: read as absent)
+        state = status.get("state") or "unknown"
         if state in ("running", "paused") and not self.holder_alive():
             state = "crashed"
-        return {"id": self.run_id, "path": str(self.path), "state": state, "step": status.get("step", 0),
-                "total_steps": status.get("total_steps", 0), "best_eval": status.get("best_eval"),
-                "device": status.get("device", ""), "started": status.get("started"),
-                "name": status.get("name", ""), "preset": status.get("preset", ""), "message": status.get("message", "")}
+        return {"id": self.run_id, "path": str(self.path), "state": state, "step": status.get("step") or 0,
+                "total_steps": status.get("total_steps") or 0, "best_eval": status.get("best_eval"),
+                "device": status.get("device") or "", "started": status.get("started"),
+                "name": status.get("name") or "", "preset": status.get("preset") or "",
+                "message": status.get("message") or ""}
 
     def row(self) -> dict:
         """summary(), or for a damaged run a row in state "damaged" whose message says why."""
