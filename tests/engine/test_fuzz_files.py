@@ -200,6 +200,24 @@ def test_a_corrupted_string_length_cannot_make_h5py_allocate_gigabytes(tmp_path)
     assert peak_rss() - before < 200 << 20
 
 
+def test_the_probe_does_not_run_the_callers_script_again(sudoku4_path, tmp_path):
+    """multiprocessing runs the parent's __main__ in its children; a script without a main guard that
+    opened a dataset would run twice (and the app's main module would import Qt in every probe)."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "script.py"
+    marker = tmp_path / "runs.txt"
+    script.write_text("from trm_engine.data.dataset import PuzzleDataset\n"
+                      f"open({str(marker)!r}, 'a').write('ran\\n')\n"
+                      f"print(PuzzleDataset.open({str(tmp_path / 'copy.h5')!r}).vocab_size)\n")
+    shutil.copyfile(sudoku4_path, tmp_path / "copy.h5")  # a file this process did not write: probed
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120,
+                         env={**__import__("os").environ, "PYTHONPATH": str(Path(__file__).parents[2])})
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "6" and marker.read_text() == "ran\n"
+
+
 # ------------------------------------------------------------------------------------ run folders
 RUN_FILES = ("status.json", "config.json", "metrics.jsonl", "checkpoints/best.json")
 JSONISH = st.one_of(

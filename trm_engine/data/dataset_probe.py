@@ -17,6 +17,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
+import threading
+import types
 from pathlib import Path
 
 from ..errors import DataError
@@ -26,6 +28,7 @@ MEMORY_LIMIT = 2 << 30  # address space of the child (h5py and numpy map a few h
 
 _good: set[tuple] = set()
 _context = None
+_start_lock = threading.Lock()
 
 
 def _key(path: Path) -> tuple | None:
@@ -55,7 +58,17 @@ def probe(path: str | os.PathLike) -> None:
     ctx = _get_context()
     receive, send = ctx.Pipe(duplex=False)
     child = ctx.Process(target=_child, args=(str(path), send), daemon=True, name="trm-dataset-probe")
-    child.start()
+    # multiprocessing re-runs the parent's __main__ in each child (a script without a main guard would run
+    # again, and the app's main module would import Qt); the probe needs nothing of it, so the child is
+    # started while __main__ is a blank module.
+    with _start_lock:
+        main = sys.modules.get("__main__")
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            child.start()
+        finally:
+            if main is not None:
+                sys.modules["__main__"] = main
     send.close()
     try:
         if not receive.poll(TIME_LIMIT_S):
