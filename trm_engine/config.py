@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import typing
 from dataclasses import dataclass, field
 from importlib import resources
@@ -61,10 +62,13 @@ class ModelConfig:
         _choice("model.loss", self.loss, LOSSES)
         _choice("model.arch", self.arch, ("trm", "hrm"))
         _choice("model.dtype", self.dtype, ("auto", "float32", "bfloat16", "float16"))
-        for name in ("vocab_size", "seq_len", "num_puzzle_identifiers", "hidden_size", "num_heads",
-                     "num_layers", "h_cycles", "l_cycles", "halt_max_steps"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"model.{name} must be >= 1, got {getattr(self, name)}")
+        for name, (lo, hi) in MODEL_LIMITS.items():
+            _in_range(f"model.{name}", getattr(self, name), lo, hi)
+        for name in ("expansion", "rope_theta", "rms_norm_eps"):
+            if not math.isfinite(getattr(self, name)) or getattr(self, name) <= 0:
+                raise ConfigError(f"model.{name} must be a finite number > 0, got {getattr(self, name)}")
+        if self.expansion > 64:
+            raise ConfigError(f"model.expansion must be at most 64, got {self.expansion}")
         if self.hidden_size % self.num_heads:
             raise ConfigError(f"model.hidden_size ({self.hidden_size}) must be divisible by "
                               f"model.num_heads ({self.num_heads})")
@@ -109,6 +113,7 @@ class DataConfig:
                              ("eval_augmentations", -1)):
             if getattr(self, name) < lowest:
                 raise ConfigError(f"data.{name} must be >= {lowest}, got {getattr(self, name)}")
+        _in_range("data.eval_limit", self.eval_limit, 0, None)
 
 
 @dataclass
@@ -147,14 +152,20 @@ class TrainConfig:
     def validate(self) -> None:
         _choice("train.optimizer", self.optimizer, OPTIMIZERS)
         _choice("train.supervision", self.supervision, SUPERVISIONS)
-        if self.global_batch_size < 1:
-            raise ConfigError(f"train.global_batch_size must be >= 1, got {self.global_batch_size}")
+        _in_range("train.global_batch_size", self.global_batch_size, 1, 1 << 20)
         if self.micro_batch_size < 0:
             raise ConfigError(f"train.micro_batch_size must be >= 0, got {self.micro_batch_size}")
         if not 0.0 <= self.ema_rate < 1.0:
             raise ConfigError(f"train.ema_rate must be in [0, 1), got {self.ema_rate}")
-        if self.eval_interval_epochs < 0:
-            raise ConfigError(f"train.eval_interval_epochs must be >= 0, got {self.eval_interval_epochs}")
+        for name in ("lr", "puzzle_emb_lr", "weight_decay", "puzzle_emb_weight_decay"):
+            if not math.isfinite(getattr(self, name)) or getattr(self, name) < 0:
+                raise ConfigError(f"train.{name} must be a finite number >= 0, got {getattr(self, name)}")
+        for name in ("beta1", "beta2"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise ConfigError(f"train.{name} must be in [0, 1), got {getattr(self, name)}")
+        for name in ("steps", "epochs", "lr_warmup_steps", "eval_interval", "eval_interval_epochs", "eval_steps",
+                     "log_interval", "checkpoint_interval", "keep_last", "threads", "probe_traces", "seed"):
+            _in_range(f"train.{name}", getattr(self, name), 0, None)
         if self.eval_interval > 0 and self.eval_interval_epochs > 0:
             raise ConfigError(f"train.eval_interval ({self.eval_interval} steps) and train.eval_interval_epochs "
                               f"({self.eval_interval_epochs}) are both set; set the other one to 0")
@@ -186,6 +197,21 @@ class RunConfig:
         cfg = from_dict(cls, data, where)
         cfg.validate()
         return cfg
+
+
+# Sane bounds of the sizes a config declares: a damaged or hostile checkpoint or dataset that declares
+# more is refused before anything of that size is allocated (the largest official sets use far less).
+MODEL_LIMITS = {
+    "vocab_size": (1, 1 << 16), "seq_len": (1, 1 << 16), "num_puzzle_identifiers": (1, 1 << 24),
+    "puzzle_emb_ndim": (0, 1 << 14), "puzzle_emb_len": (0, 1 << 12), "hidden_size": (1, 1 << 14),
+    "num_heads": (1, 1 << 10), "num_layers": (1, 256), "y_layers": (0, 256), "h_cycles": (1, 1 << 10),
+    "l_cycles": (1, 1 << 10), "halt_max_steps": (1, 1 << 10),
+}
+
+
+def _in_range(name: str, value: int, lo: int, hi: int | None) -> None:
+    if value < lo or (hi is not None and value > hi):
+        raise ConfigError(f"{name} must be {f'in [{lo}, {hi}]' if hi is not None else f'>= {lo}'}, got {value}")
 
 
 def _choice(name: str, value: str, allowed: tuple[str, ...]) -> None:

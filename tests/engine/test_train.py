@@ -223,20 +223,40 @@ def test_an_exception_becomes_a_failed_status(sudoku4_path, tmp_path, monkeypatc
     assert not (tmp_path / "run" / "run.lock").exists()
 
 
-def test_a_directory_in_use_by_a_live_process_is_refused(sudoku4_path, tmp_path):
-    import socket
+HOLD_LOCK = ("import sys, time; from pathlib import Path; from trm_engine.train.run_dir import RunDirectory; "
+             "RunDirectory(Path(sys.argv[1])).acquire(); print('held', flush=True); time.sleep(60)")
 
-    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+
+def test_a_directory_in_use_by_a_live_process_is_refused(sudoku4_path, tmp_path):
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(tmp_path / "run")], stdout=subprocess.PIPE,
+                              text=True)
     try:
-        (tmp_path / "run").mkdir()
-        (tmp_path / "run" / "run.lock").write_text(f"{holder.pid}@{socket.gethostname()}")
+        assert holder.stdout.readline().strip() == "held"
         with pytest.raises(RunError, match="in use by another live process"):
             run_all(tiny_run_config(sudoku4_path), tmp_path / "run")
     finally:
         holder.kill()
         holder.wait()
-    events = run_all(tiny_run_config(sudoku4_path), tmp_path / "run")  # a stale lock is taken over
+    events = run_all(tiny_run_config(sudoku4_path), tmp_path / "run")  # a dead holder's lock is taken over
     assert isinstance(events[-1], RunFinished)
+
+
+def test_a_reused_pid_in_a_stale_lock_neither_blocks_nor_looks_running(sudoku4_path, tmp_path):
+    """The lock names a pid that now belongs to some other live process (not a TRM Lab run)."""
+    import socket
+
+    run_all(tiny_run_config(sudoku4_path, "steps=2"), tmp_path / "run")
+    rd = RunDirectory(tmp_path / "run")
+    rd.write_status("running", 2, 6)  # as a killed run leaves it
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        rd.lock_path.write_text(f"{other.pid}@{socket.gethostname()}")
+        assert rd.summary()["state"] == "crashed"
+        events = run_all(tiny_run_config(sudoku4_path), tmp_path / "run", resume=True)
+        assert events[0].resumed and isinstance(events[-1], RunFinished)
+    finally:
+        other.kill()
+        other.wait()
 
 
 def test_resume_with_a_different_config_names_the_fields(sudoku4_path, tmp_path):

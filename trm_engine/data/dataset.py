@@ -28,10 +28,13 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import h5py
 import numpy as np
 
-from ..errors import DataError
+from ..errors import DataError, TrmError
 from ..puzzles.files import atomic_output
+from .dataset_checks import check_dataset, check_split
+from .dataset_probe import mark_good, probe
 
 FORMAT = "trm-lab-dataset"
 FORMAT_VERSION = 1
@@ -78,22 +81,7 @@ class Split:
 
     def check(self, name: str, seq_len: int, vocab_size: int, where: str) -> None:
         """DataError unless the arrays are consistent (shapes, CSR offsets, token range)."""
-        def bad(msg):
-            raise DataError(f"{where}: split '{name}': {msg}")
-
-        if self.inputs.ndim != 2 or self.inputs.shape[1] != seq_len or self.labels.shape != self.inputs.shape:
-            bad(f"inputs {self.inputs.shape} / labels {self.labels.shape} do not match seq_len {seq_len}")
-        for csr, total, what in ((self.puzzle_indices, self.num_examples, "puzzle_indices"),
-                                 (self.group_indices, self.num_puzzles, "group_indices")):
-            if csr.ndim != 1 or csr.size < 1 or csr[0] != 0 or csr[-1] != total or np.any(np.diff(csr) < 0):
-                bad(f"{what} must rise from 0 to {total}")
-        if self.ratings is not None and self.ratings.shape != (self.num_puzzles,):
-            bad("ratings must have one value per puzzle")
-        if self.shapes is not None and self.shapes.shape != (self.num_examples, 4):
-            bad("shapes must be (examples, 4)")
-        if self.num_examples and self.num_examples <= 200_000:  # cheap enough to check every token
-            if int(self.inputs.max()) >= vocab_size or int(self.labels.max()) >= vocab_size:
-                bad(f"tokens must be below the vocabulary size {vocab_size}")
+        check_split(self, name, seq_len, vocab_size, where)
 
 
 @dataclass
@@ -149,17 +137,10 @@ class PuzzleDataset:
         return str(pid)
 
     def validate(self) -> None:
-        where = str(self.path or "dataset")
+        """DataError (or PuzzleError for its family) unless every part of the dataset is consistent."""
         if self.augmentation not in AUGMENTATION_KINDS:
-            raise DataError(f"{where}: unknown augmentation kind {self.augmentation!r}")
-        for name, split in self.split_data.items():
-            split.check(name, self.seq_len, self.vocab_size, where)
-            if split.num_puzzles and int(split.puzzle_identifiers.max()) >= self.num_puzzle_identifiers:
-                raise DataError(f"{where}: split '{name}' uses puzzle identifiers beyond "
-                                f"num_puzzle_identifiers = {self.num_puzzle_identifiers}")
-        if self.augmentation == "arc" and (self.aug_specs is None or self.tasks is None
-                                           or self.aug_counts is None):
-            raise DataError(f"{where}: ARC augmentation needs tasks, aug_specs and aug_counts")
+            raise DataError(f"{self.path or 'dataset'}: unknown augmentation kind {self.augmentation!r}")
+        check_dataset(self)
 
     def summary(self) -> dict:
         """Counts, layout, rating histograms and provenance (`trm data info`, the GUI's library)."""
@@ -184,8 +165,6 @@ class PuzzleDataset:
     # -- files -----------------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
         """Write the dataset atomically (temporary file in the same directory, then rename)."""
-        import h5py
-
         self.validate()
         path = Path(path)
         with atomic_output(path, DataError) as tmp:
@@ -216,6 +195,7 @@ class PuzzleDataset:
                 if self.identifiers is not None:
                     f.create_dataset("identifiers", data=np.array(self.identifiers, dtype=object),
                                      dtype=strings, compression="gzip")
+        mark_good(path)
         self.path = path
         return path
 
@@ -223,57 +203,142 @@ class PuzzleDataset:
     def open(cls, path: str | Path) -> PuzzleDataset:
         """Open a dataset file. inputs/labels are read-only memory maps, so opening is fast whatever
         the size; everything else is read into memory. DataError names the file on any problem."""
-        import h5py
-
         path = Path(path)
         if not path.is_file():
             raise DataError(f"{path}: no such dataset file")
         try:
+            probe(path)  # a damaged HDF5 heap can hang or exhaust h5py: first read it in a bounded child
             with h5py.File(path, "r") as f:
                 ds = _read(f, path)
-        except DataError:
+            ds.validate()
+        except TrmError:
             raise
-        except (OSError, KeyError, ValueError, TypeError) as exc:
+        except (OSError, RuntimeError, KeyError, ValueError, TypeError, AttributeError, IndexError,
+                OverflowError, MemoryError, RecursionError) as exc:  # what h5py and numpy raise on a damaged file
             raise DataError(f"{path}: not a readable TRM Lab dataset (truncated or foreign file?): "
-                            f"{exc}") from None
-        ds.validate()
+                            f"{type(exc).__name__}: {str(exc)[:200]}") from None
         return ds
 
 
 def _read(f, path: Path) -> PuzzleDataset:
-    if f.attrs.get("format") != FORMAT:
+    """Every attribute is checked for kind and size before it is read, every array for kind, rank and
+    declared size against the bytes the file really stores, so a damaged header can neither make h5py
+    allocate gigabytes nor loop over a huge attribute."""
+    if _attr(f, "format", str, path, missing="") != FORMAT:
         raise DataError(f"{path}: not a TRM Lab dataset (HDF5 without the '{FORMAT}' format attribute)")
-    version = int(f.attrs.get("format_version", -1))
+    version = _attr(f, "format_version", int, path)
     if version != FORMAT_VERSION:
         raise DataError(f"{path}: dataset format version {version}; this TRM Lab reads {FORMAT_VERSION}")
     size = os.path.getsize(path)
     splits = {}
-    for name, g in f["splits"].items():
-        arrays = {key: _array(g[key], path, size) for key in _SPLIT_ARRAYS}
-        arrays.update({key: _array(g[key], path, size) for key in _OPTIONAL_ARRAYS if key in g})
+    for name, g in _group(f, "splits", path).items():
+        if not isinstance(g, h5py.Group):
+            raise DataError(f"{path}: splits/{name} is not a group")
+        arrays = {key: _array(_member(g, key, path), path, size, _RANKS[key]) for key in _SPLIT_ARRAYS}
+        arrays.update({key: _array(_member(g, key, path), path, size, _RANKS[key])
+                       for key in _OPTIONAL_ARRAYS if key in g})
         splits[name] = Split(**arrays)
 
     def strings(key):
-        return [s.decode() if isinstance(s, bytes) else str(s) for s in f[key][()]] if key in f else None
+        if key not in f:
+            return None
+        values = _array(_member(f, key, path), path, size, 1, strings=True)
+        return [s.decode("utf-8", "replace") if isinstance(s, bytes) else str(s) for s in values]
+
+    def optional(key):
+        return _array(_member(f, key, path), path, size, _RANKS[key]) if key in f else None
 
     return PuzzleDataset(
-        family=str(f.attrs["family"]), family_options=json.loads(f.attrs["family_options"]),
-        vocab_size=int(f.attrs["vocab_size"]), seq_len=int(f.attrs["seq_len"]),
-        num_puzzle_identifiers=int(f.attrs["num_puzzle_identifiers"]), split_data=splits,
-        augmentation=str(f.attrs["augmentation"]), metadata=json.loads(f.attrs["metadata"]),
+        family=_attr(f, "family", str, path), family_options=_attr(f, "family_options", dict, path),
+        vocab_size=_attr(f, "vocab_size", int, path), seq_len=_attr(f, "seq_len", int, path),
+        num_puzzle_identifiers=_attr(f, "num_puzzle_identifiers", int, path), split_data=splits,
+        augmentation=_attr(f, "augmentation", str, path), metadata=_attr(f, "metadata", dict, path),
         tasks=strings("tasks"), identifiers=strings("identifiers"),
-        aug_specs=f["aug_specs"][()] if "aug_specs" in f else None,
-        aug_counts=f["aug_counts"][()] if "aug_counts" in f else None, path=path)
+        aug_specs=optional("aug_specs"), aug_counts=optional("aug_counts"), path=path)
 
 
-def _array(dset, path: Path, file_size: int) -> np.ndarray:
-    """Memory-map large contiguous uncompressed arrays; read the rest."""
+_MISSING = object()
+MAX_ATTR_BYTES = 1 << 20  # metadata and options are a few KB
+
+
+def _attr(f, name: str, kind: type, path: Path, missing=_MISSING):
+    """A scalar root attribute of `kind` (str, int, or dict = a JSON object in a string), checked before
+    it is read: a damaged dataspace can declare billions of elements, which h5py would read one by one."""
+    if name not in f.attrs:
+        if missing is not _MISSING:
+            return missing
+        raise DataError(f"{path}: attribute '{name}' is missing")
+    aid = f.attrs.get_id(name)
+    if aid.shape != () or aid.get_storage_size() > MAX_ATTR_BYTES:
+        raise DataError(f"{path}: attribute '{name}' must be one value, not shape {aid.shape}")
+    numeric = aid.dtype.kind in "iu"
+    if (kind is int) != numeric or (kind is not int and h5py.check_string_dtype(aid.dtype) is None):
+        raise DataError(f"{path}: attribute '{name}' has the wrong type ({aid.dtype})")
+    value = f.attrs[name]
+    if kind is int:
+        return int(value)
+    text = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+    if len(text) > MAX_ATTR_BYTES:
+        raise DataError(f"{path}: attribute '{name}' is {len(text)} characters long")
+    if kind is str:
+        return text
+    try:
+        obj = json.loads(text)
+    except (json.JSONDecodeError, RecursionError):
+        raise DataError(f"{path}: attribute '{name}' is not valid JSON") from None
+    if not isinstance(obj, dict):
+        raise DataError(f"{path}: attribute '{name}' must be a JSON object, got {type(obj).__name__}")
+    return obj
+
+
+def _group(f, key: str, path: Path):
+    if key not in f or not isinstance(f[key], h5py.Group):
+        raise DataError(f"{path}: '{key}' is missing or not a group")
+    return f[key]
+
+
+def _member(g, key: str, path: Path):
+    if key not in g:
+        raise DataError(f"{path}: {g.name.rstrip('/')}/{key} is missing")
+    obj = g[key]
+    if not isinstance(obj, h5py.Dataset):
+        raise DataError(f"{path}: {obj.name} is not an array")
+    return obj
+
+
+MAX_EXPANSION = 1100  # deflate never packs more than ~1032 bytes into one
+
+
+_RANKS = {"inputs": 2, "labels": 2, "shapes": 2, "puzzle_identifiers": 1, "puzzle_indices": 1, "group_indices": 1,
+          "ratings": 1, "aug_specs": 3, "aug_counts": 1}
+
+
+def _array(dset, path: Path, file_size: int, ndim: int, strings: bool = False) -> np.ndarray:
+    """Memory-map large contiguous uncompressed arrays; read the rest. The declared size must fit the
+    bytes the file stores (for compressed data: at most deflate's best ratio) before anything is read."""
+    where = f"{path}: {dset.name}"
+    if dset.ndim != ndim:
+        raise DataError(f"{where} must be {ndim}-dimensional, got shape {dset.shape}")
+    if strings:
+        if h5py.check_string_dtype(dset.dtype) is None:
+            raise DataError(f"{where} must be a list of strings")
+    elif dset.dtype.kind not in "iu":
+        raise DataError(f"{where} must hold integers, not {dset.dtype}")
+    dcpl = dset.id.get_create_plist()
+    if dset.is_virtual or dcpl.get_external_count():
+        raise DataError(f"{where} refers to other files; a dataset file must hold its own data")
+    count = int(np.prod(dset.shape, dtype=np.float64))
+    nbytes = count * (16 if strings else dset.dtype.itemsize)
     offset = dset.id.get_offset()
-    nbytes = int(np.prod(dset.shape)) * dset.dtype.itemsize
-    if offset is not None and dset.chunks is None and nbytes >= (1 << 20):
-        if offset + nbytes > file_size:
+    stored = dset.id.get_storage_size()
+    if dset.chunks is None and offset is not None:
+        if offset + (0 if strings else nbytes) > file_size:
             raise DataError(f"{path}: truncated ({dset.name} needs bytes up to {offset + nbytes}, "
                             f"the file has {file_size})")
+    elif nbytes > MAX_EXPANSION * stored + (64 << 10):
+        raise DataError(f"{where} declares shape {dset.shape} ({nbytes:,} bytes) but the file stores "
+                        f"{stored:,} bytes of it")
+    if not strings and offset is not None and dset.chunks is None and nbytes >= (1 << 20):
         return np.memmap(path, dtype=dset.dtype, mode="r", offset=offset, shape=dset.shape)
     return dset[()]
 

@@ -12,6 +12,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
+import re
+import tokenize
 from pathlib import Path
 
 import numpy as np
@@ -38,10 +41,7 @@ def import_trm_folder(src: str | Path, family: str | None = None) -> PuzzleDatas
         raise DataError(f"{src}: not an official dataset folder (no <split>/dataset.json)")
     metas, splits = {}, {}
     for d in split_dirs:
-        meta = _json_file(d / "dataset.json")
-        for key in ("vocab_size", "seq_len", "num_puzzle_identifiers", "sets"):
-            if key not in meta:
-                raise DataError(f"{d / 'dataset.json'}: missing field '{key}'")
+        meta = _official_meta(d / "dataset.json")
         metas[d.name] = meta
         splits[d.name] = _read_official_split(d, meta)
     first = next(iter(metas.values()))
@@ -80,6 +80,26 @@ def import_trm_folder(src: str | Path, family: str | None = None) -> PuzzleDatas
     return ds
 
 
+def _official_meta(path: Path) -> dict:
+    """dataset.json of an official split: the counts as integers in range, the set names plain names."""
+    meta = _json_file(path)
+    if not isinstance(meta, dict):
+        raise DataError(f"{path}: expected a JSON object, got {type(meta).__name__}")
+    for key, hi in (("vocab_size", 256), ("seq_len", 1 << 16), ("num_puzzle_identifiers", 1 << 24)):
+        value = meta.get(key)
+        if key not in meta:
+            raise DataError(f"{path}: missing field '{key}'")
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= hi:
+            raise DataError(f"{path}: field '{key}' is {repr(value)[:40]}; expected an integer in [1, {hi}]")
+    sets = meta.get("sets")
+    if "sets" not in meta:
+        raise DataError(f"{path}: missing field 'sets'")
+    if not isinstance(sets, list) or not sets or not all(isinstance(x, str) and re.fullmatch(r"[\w.-]+", x)
+                                                         and x not in (".", "..") for x in sets):
+        raise DataError(f"{path}: field 'sets' must be a list of set names, got {repr(sets)[:60]}")
+    return meta
+
+
 def _read_official_split(d: Path, meta: dict) -> Split:
     parts = []
     for set_name in meta["sets"]:
@@ -87,14 +107,22 @@ def _read_official_split(d: Path, meta: dict) -> Split:
         for field in _FIELDS:
             path = d / f"{set_name}__{field}.npy"
             try:
-                arrays[field] = np.load(path, mmap_mode="r", allow_pickle=False)
-            except (OSError, ValueError, EOFError) as exc:
-                raise DataError(f"{path}: cannot read ({exc})") from None
+                a = np.load(path, mmap_mode="r", allow_pickle=False)
+            except (OSError, ValueError, EOFError, SyntaxError, TypeError, OverflowError, MemoryError,
+                    tokenize.TokenError) as exc:  # what numpy's header parser raises on a broken header
+                raise DataError(f"{path}: cannot read ({type(exc).__name__}: {str(exc)[:120]})") from None
+            if not isinstance(a, np.ndarray) or a.dtype.kind not in "iu" or a.ndim != (2 if field in
+                                                                                         ("inputs", "labels") else 1):
+                raise DataError(f"{path}: expected {'a 2-D' if field in ('inputs', 'labels') else 'a 1-D'} "
+                                f"integer array, got {getattr(a, 'dtype', '?')} {getattr(a, 'shape', '')}")
+            if a.size and (int(a.min()) < 0 or int(a.max()) > np.iinfo(np.int32).max):
+                raise DataError(f"{path}: values must be in [0, 2^31)")
+            arrays[field] = a
         for field in ("inputs", "labels"):
             a = arrays[field]
-            if a.ndim != 2 or a.shape[1] != int(meta["seq_len"]) or (a.size and a.min() < 0):
+            if a.shape[1] != meta["seq_len"] or (a.size and int(a.max()) >= meta["vocab_size"]):
                 raise DataError(f"{d / f'{set_name}__{field}.npy'}: expected (examples, {meta['seq_len']}) "
-                                f"tokens, got {a.shape}")
+                                f"tokens below {meta['vocab_size']}, got {a.shape}")
         parts.append(arrays)
     if len(parts) == 1:
         a = parts[0]
@@ -160,10 +188,11 @@ def read_hub_csv(path: Path) -> list[tuple[int, str, str, str, int]]:
             rating = fields[cols["rating"]].strip() if "rating" in cols else "0"
             try:
                 value = float(rating or 0)
-                if value != int(value):
+                if not math.isfinite(value) or value != int(value) or abs(value) >= 2 ** 31:
                     raise ValueError
-            except ValueError:
-                raise DataError(f"{path}: line {line}: rating {rating!r} is not an integer") from None
+            except ValueError:  # NaN, inf, 1e400, fractions and numbers beyond int32 alike
+                raise DataError(f"{path}: line {line}: rating {rating!r} is not an integer "
+                                f"in the int32 range") from None
             source = fields[cols["source"]] if "source" in cols else ""
             rows.append((line, source, fields[cols["question"]], fields[cols["answer"]], int(value)))
     except csv.Error as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..cli import count
 from ..errors import RunError, TrmError
 
 GPU_BATCH, CPU_BATCH = 256, 32
@@ -16,13 +17,13 @@ def register(sub, bench_sub) -> None:
                     help="a run directory (its best checkpoint, else its latest) or a checkpoint file")
     ev.add_argument("--data", metavar="FILE", help="dataset file (default: the one the run trained on)")
     ev.add_argument("--split", default="test", help="dataset split to evaluate (default test)")
-    ev.add_argument("--limit", type=int, default=0, help="evaluate the first N examples (0 = all)")
-    ev.add_argument("--steps", type=int, default=0,
+    ev.add_argument("--limit", type=count(0), default=0, help="evaluate the first N examples (0 = all)")
+    ev.add_argument("--steps", type=count(0), default=0,
                     help="supervision steps (default N_sup; more = test-time depth scaling)")
-    ev.add_argument("--augmentations", type=int, default=None,
+    ev.add_argument("--augmentations", type=count(-1), default=None,
                     help="ARC: augmented versions per test input that vote with the original (pass@k); -1 = every "
                          "stored one, as the official evaluator (default: the run's data.eval_augmentations)")
-    ev.add_argument("--batch", type=int, default=0,
+    ev.add_argument("--batch", type=count(1), default=0,
                     help=f"puzzles per forward pass (default {GPU_BATCH} on a GPU, {CPU_BATCH} on a CPU, where a "
                          "bigger batch is no faster and shows progress less often)")
     ev.add_argument("--quiet", action="store_true", help="no progress lines")

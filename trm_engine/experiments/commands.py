@@ -5,6 +5,8 @@ from __future__ import annotations
 import signal
 import time
 
+from ..cli import count
+
 SCALE_HELP = "lab (small presets, generated data, minutes per run on a CPU) or paper (the paper's presets and datasets)"
 
 
@@ -26,7 +28,7 @@ def register(sub, bench_sub) -> None:
         p = esub.add_parser(name, help=helptext)
         p.add_argument("suite", help="suite name (see `trm experiments list`)")
         p.add_argument("--scale", choices=("lab", "paper"), default="lab", help=SCALE_HELP)
-        p.add_argument("--seeds", type=int, default=None, help="seeds 0..K-1 (default 3 at lab scale, 1 at paper)")
+        p.add_argument("--seeds", type=count(1), default=None, help="seeds 0..K-1 (default 3 at lab scale, 1 at paper)")
         p.add_argument("--budget", metavar="B", help="per run: optimizer steps (300, 300steps), wall clock "
                                                      "(20m, 90s, 1h) or both (300steps,20m); default: the suite's")
         p.add_argument("--out", metavar="DIR", help="experiment folder (default: the app's data dir)/experiments")
@@ -37,7 +39,7 @@ def register(sub, bench_sub) -> None:
         p.add_argument("--recipe", action="append", default=[], metavar="DATASET.KEY=VALUE",
                        help="edit a lab dataset recipe, e.g. sudoku9-lab.train=200 (builds a new cached file)")
         p.add_argument("--variant", action="append", metavar="NAME", help="only these variants (repeatable)")
-        p.add_argument("--threads", type=int, default=0, help="torch threads per run (0 = torch's default)")
+        p.add_argument("--threads", type=count(0), default=0, help="torch threads per run (0 = torch's default)")
         p.add_argument("--device", default="", help="auto, cpu, cuda, cuda:N or mps (default: the preset's)")
         p.add_argument("--suite-file", metavar="FILE", help="a JSON file of edited or extra suites")
         if name == "plan":

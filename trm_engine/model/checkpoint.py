@@ -66,13 +66,22 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
     if body.get("version") != VERSION:
         raise CheckpointError(f"{path}: checkpoint version {body.get('version')!r} is not supported "
                               f"(this TRM Lab reads version {VERSION})")
+    step = body.get("step", 0)
+    if not isinstance(step, int) or isinstance(step, bool) or step < 0:
+        raise CheckpointError(f"{path}: field 'step' is {repr(step)[:40]}; expected a count")
+    if not isinstance(body.get("config"), str):
+        raise CheckpointError(f"{path}: field 'config' must be the run config as JSON text")
+    model = body.get("model")
+    if not isinstance(model, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor)
+                                              for k, v in model.items()):
+        raise CheckpointError(f"{path}: field 'model' must map weight names to tensors")
     return body
 
 
 def checkpoint_config(body: dict, path: str | os.PathLike = "<checkpoint>") -> RunConfig:
     try:
         return RunConfig.from_dict(json.loads(body["config"]), where=f"{path}: config")
-    except (KeyError, json.JSONDecodeError, ConfigError) as exc:
+    except (KeyError, TypeError, json.JSONDecodeError, RecursionError, ConfigError) as exc:
         raise CheckpointError(f"{path}: checkpoint config is unreadable: {exc}") from exc
 
 
@@ -81,15 +90,24 @@ def load_model(path: str | os.PathLike, device: str | torch.device = "cpu",
     """Build the model a checkpoint describes and load its weights ("model" = EMA, or "raw_model")."""
     body = read_checkpoint(path)
     cfg = checkpoint_config(body, path)
+    state = body.get(weights) or body.get("model")
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise CheckpointError(f"{path}: field '{weights}' is not a dict of tensors")
+    with torch.device("meta"):  # the shapes the config declares, without allocating them
+        load_state(RecursiveModel(cfg.model), state, str(path), check_only=True)
+    bad = [k for k, v in state.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+    if bad:
+        raise CheckpointError(f"{path}: {len(bad)} of {len(state)} weight tensors hold NaN or inf "
+                              f"({', '.join(bad[:3])}); it cannot be evaluated")
     model = RecursiveModel(cfg.model)
-    state = body.get(weights) or body["model"]
     load_state(model, state, str(path))
     model.to(device).eval()
     return model, cfg, body
 
 
-def load_state(model: RecursiveModel, state: dict, source: str) -> None:
-    """load_state_dict with an error that names missing/unexpected keys and shape mismatches."""
+def load_state(model: RecursiveModel, state: dict, source: str, check_only: bool = False) -> None:
+    """load_state_dict with an error that names missing/unexpected keys and shape mismatches
+    (`check_only`: compare only, e.g. against a model built on the meta device)."""
     own = model.state_dict()
     missing = sorted(set(own) - set(state))
     unexpected = sorted(set(state) - set(own))
@@ -104,6 +122,8 @@ def load_state(model: RecursiveModel, state: dict, source: str) -> None:
         if shapes:
             parts.append(f"shape mismatches: {', '.join(shapes)}")
         raise CheckpointError(f"{source}: weights do not fit the model; " + "; ".join(parts))
+    if check_only:
+        return
     model.load_state_dict({k: v.to(own[k].dtype) for k, v in state.items()})
 
 

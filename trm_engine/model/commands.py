@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
+from ..cli import count
 from ..config import apply_overrides, load_preset, preset_description, preset_names
 
 
@@ -54,13 +55,13 @@ def register(sub, bench_sub) -> None:
     bench = bench_sub.add_parser("model", help="forward+backward of one supervision step and 16-step inference, "
                                                "as a fraction of the measured matmul rate")
     add_preset_args(bench)
-    bench.add_argument("--batch", type=int, default=32, help="examples per step (default 32)")
+    bench.add_argument("--batch", type=count(1), default=32, help="examples per step (default 32)")
     bench.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     bench.add_argument("--dtype", default="auto", help="auto, float32 or bfloat16 (several: float32,bfloat16)")
-    bench.add_argument("--repeats", type=int, default=5, help="timed training steps")
-    bench.add_argument("--inference-steps", type=int, default=16, help="supervision steps of the inference pass")
-    bench.add_argument("--inference-repeats", type=int, default=2, help="timed inference passes")
-    bench.add_argument("--threads", type=int, default=0, help="torch threads (0 = torch's default)")
+    bench.add_argument("--repeats", type=count(1), default=5, help="timed training steps")
+    bench.add_argument("--inference-steps", type=count(1), default=16, help="supervision steps of the inference pass")
+    bench.add_argument("--inference-repeats", type=count(1), default=2, help="timed inference passes")
+    bench.add_argument("--threads", type=count(0), default=0, help="torch threads (0 = torch's default)")
     bench.add_argument("--json", action="store_true", help="print one JSON object")
     bench.add_argument("--quiet", action="store_true", help="no progress lines")
     bench.set_defaults(func=_bench)

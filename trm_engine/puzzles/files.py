@@ -4,13 +4,20 @@ Every file the engine writes goes through `atomic_output`: the data lands in a t
 same directory (same file system, so the final os.replace is atomic) and is renamed over the target
 only once complete. On any error the temporary file is removed, so a failed write never leaves a
 half-written output behind and never clobbers the previous version.
+
+A process killed mid-write cannot remove its temporary file, so the name says whose it is
+(`.<name>.<pid>@<host tag>.<random>.tmp`) and the next write into that directory removes the ones whose
+process is gone (`remove_stale_temporaries`; a run directory also does so when it is opened).
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
+import re
 import shutil
+import socket
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,8 +32,9 @@ def atomic_output(path: str | Path, error: type[TrmError] = TrmError) -> Iterato
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
         raise error(f"{path}: directory {directory} does not exist")
+    remove_stale_temporaries(directory)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+        fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=".tmp", dir=directory)
     except OSError as exc:
         raise error(f"{path}: cannot write here ({exc.strerror or exc})") from None
     os.close(fd)
@@ -51,7 +59,11 @@ def atomic_directory(path: str | Path, error: type[TrmError] = TrmError) -> Iter
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         raise error(f"{path}: directory {parent} does not exist")
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent))
+    remove_stale_temporaries(parent)
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=_temp_prefix(path), suffix=".tmp", dir=parent))
+    except OSError as exc:
+        raise error(f"{path}: cannot write here ({exc.strerror or exc})") from None
     try:
         yield tmp
         os.chmod(tmp, 0o777 & ~_umask())
@@ -62,6 +74,52 @@ def atomic_directory(path: str | Path, error: type[TrmError] = TrmError) -> Iter
         raise error(f"{path}: write failed ({exc.strerror or exc})") from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _host_tag() -> str:
+    return hashlib.sha1(socket.gethostname().encode()).hexdigest()[:8]
+
+
+def _temp_prefix(path: Path) -> str:
+    return f".{path.name}.{os.getpid()}@{_host_tag()}."
+
+
+_TEMP = re.compile(r"^\..+\.(\d+)@([0-9a-f]{8})\.[^.]+\.tmp$")
+
+
+def remove_stale_temporaries(directory: str | Path) -> list[Path]:
+    """Remove the temporary files (and folders) that atomic writes of dead processes on this host left
+    in `directory`; returns what was removed. Others' and live processes' temporaries stay."""
+    directory = Path(directory)
+    removed = []
+    try:
+        entries = list(directory.iterdir())
+    except OSError:
+        return removed
+    tag = _host_tag()
+    for entry in entries:
+        m = _TEMP.match(entry.name)
+        if m is None or m.group(2) != tag or _pid_running(int(m.group(1))):
+            continue
+        with contextlib.suppress(OSError):
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+            removed.append(entry)
+    return removed
+
+
+def _pid_running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
 
 
 def _umask() -> int:

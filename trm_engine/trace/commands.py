@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from ..cli import count
 from ..errors import TraceError
 
 USAGE = """trm trace CHECKPOINT --puzzle FILE_OR_STRING [--family F] [--steps N] [--level step|inner|full] --out FILE.trace.h5
@@ -24,8 +25,8 @@ def register(sub, bench_sub) -> None:
     p.add_argument("file", nargs="?", metavar="FILE", help="the trace file (for info and render)")
     p.add_argument("--puzzle", metavar="FILE_OR_STRING", help="the puzzle: a file or the text itself")
     p.add_argument("--family", choices=("sudoku", "maze", "arc"), help="puzzle family (default: the model's)")
-    p.add_argument("--test-index", type=int, default=0, help="ARC: which test input of the task")
-    p.add_argument("--steps", type=int, default=0, help="supervision steps (default N_sup; more is allowed)")
+    p.add_argument("--test-index", type=count(0), default=0, help="ARC: which test input of the task")
+    p.add_argument("--steps", type=count(0), default=0, help="supervision steps (default N_sup; more is allowed)")
     p.add_argument("--level", choices=("step", "inner", "full"), default="inner",
                    help="step: last y and z per supervision step; inner: every update; full: + the tensors")
     p.add_argument("--weights", choices=("model", "raw_model"), default="model",

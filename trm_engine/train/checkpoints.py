@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 
 from ..config import RunConfig, diff_configs
-from ..errors import RunError
+from ..errors import RunError, TrmError
 from ..model.checkpoint import atomic_torch_save, checkpoint_config, read_checkpoint
 from ..model.trm import Carry
 from .distributed import DistContext, gather_rows
@@ -44,6 +44,33 @@ def load_training_checkpoint(path: Path, cfg: RunConfig) -> dict:
     if "optimizer" not in body:
         raise RunError(f"{path}: a model-only checkpoint; a run can only resume from a training checkpoint")
     return body
+
+
+def non_finite(tensors: dict[str, torch.Tensor]) -> str:
+    """"" when every floating tensor is finite, else how many are not and the first few names."""
+    bad = [k for k, v in tensors.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+    if not bad:
+        return ""
+    floating = sum(1 for v in tensors.values() if v.is_floating_point())
+    return f"{len(bad)} of {floating} tensors hold NaN or inf: {', '.join(bad[:3])}{', ...' if len(bad) > 3 else ''}"
+
+
+def read_weights(path: Path) -> dict[str, torch.Tensor]:
+    """The evaluation and raw weights of a checkpoint, prefixed "model." and "raw_model."."""
+    body = read_checkpoint(path)
+    return {f"{part}.{k}": v for part in ("model", "raw_model") for k, v in (body.get(part) or {}).items()
+            if isinstance(v, torch.Tensor)}
+
+
+def last_good_note(files: list[Path]) -> str:
+    """"; the last good checkpoint is X" for a failure message: the newest whose weights are finite."""
+    for path in reversed(files):
+        try:
+            if not non_finite(read_weights(path)):
+                return f"; the last good checkpoint is {path.name}"
+        except TrmError:
+            continue
+    return "; no good checkpoint was written yet"
 
 
 def check_config_matches(saved: RunConfig, requested: RunConfig, source: str) -> None:

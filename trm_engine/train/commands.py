@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+from ..cli import count
 from ..errors import ConfigError, RunError
 from ..model.commands import add_preset_args, resolved_config
 from ..progress import Progress, clock_text
@@ -22,10 +23,10 @@ def register(sub, bench_sub) -> None:
                        help="dataset file from `trm data build/import` (with --resume: the run's own by default)")
     train.add_argument("--run-dir", metavar="DIR", help="run directory (default: a new folder under the runs root)")
     length = train.add_mutually_exclusive_group()
-    length.add_argument("--steps", type=int, help="optimizer steps")
-    length.add_argument("--epochs", type=int, help="epochs in the official sense (groups x examples / batch)")
+    length.add_argument("--steps", type=count(1), help="optimizer steps")
+    length.add_argument("--epochs", type=count(1), help="epochs in the official sense (groups x examples / batch)")
     train.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps (default: the preset's, auto)")
-    train.add_argument("--seed", type=int, help="random seed (default: the preset's, 0)")
+    train.add_argument("--seed", type=count(0), help="random seed (default: the preset's, 0)")
     train.add_argument("--name", help="a name for the run, shown in the app's run list")
     train.add_argument("--resume", action="store_true",
                        help="continue the run in --run-dir from its latest checkpoint with its stored config "
@@ -48,10 +49,10 @@ def register(sub, bench_sub) -> None:
     bt = bench_sub.add_parser("train", help="a whole training step (data, loss, optimizer, EMA) against the bare "
                                             "forward+backward and the matmul rate")
     add_preset_args(bt)
-    bt.add_argument("--batch", type=int, default=0, help="global batch (default: the preset's, at most 32 on a CPU)")
+    bt.add_argument("--batch", type=count(0), default=0, help="global batch (default: the preset's, at most 32 on a CPU)")
     bt.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
-    bt.add_argument("--repeats", type=int, default=5, help="timed steps of each kind")
-    bt.add_argument("--threads", type=int, default=0, help="torch threads (0 = torch's default)")
+    bt.add_argument("--repeats", type=count(1), default=5, help="timed steps of each kind")
+    bt.add_argument("--threads", type=count(0), default=0, help="torch threads (0 = torch's default)")
     bt.add_argument("--json", action="store_true", help="print one JSON object")
     bt.add_argument("--quiet", action="store_true", help="no progress lines")
     bt.set_defaults(func=_bench_train)
@@ -61,14 +62,14 @@ def register(sub, bench_sub) -> None:
     add_preset_args(bl)
     bl.set_defaults(preset="sudoku-mlp-lab")
     bl.add_argument("--minutes", type=float, default=10.0, help="training time budget (default 10)")
-    bl.add_argument("--train-puzzles", type=int, default=1000, help="training puzzles, each from its own grid")
+    bl.add_argument("--train-puzzles", type=count(1), default=1000, help="training puzzles, each from its own grid")
     bl.add_argument("--train-blanks", type=int, nargs=2, default=(20, 50), metavar=("LO", "HI"),
                     help="blanks of each training puzzle, drawn uniformly in [LO, HI] (default 20 50, the tested range)")
-    bl.add_argument("--test-per-level", type=int, default=125,
+    bl.add_argument("--test-per-level", type=count(1), default=125,
                     help="held-out puzzles at each of 20, 30, 40 and 50 blanks")
     bl.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
-    bl.add_argument("--threads", type=int, default=0, help="torch threads (0 = torch's default)")
-    bl.add_argument("--seed", type=int, default=0, help="seed of the data and the run")
+    bl.add_argument("--threads", type=count(0), default=0, help="torch threads (0 = torch's default)")
+    bl.add_argument("--seed", type=count(0), default=0, help="seed of the data and the run")
     bl.add_argument("--json", action="store_true", help="print one JSON object")
     bl.set_defaults(func=_bench_learn)
     for action in bl._actions:  # --preset has a default here
@@ -188,13 +189,16 @@ def _runs_list(args) -> int:
         raise RunError(f"{folder}: no such folder")
     one = RunDirectory(Path(folder)) if folder else None
     runs = [one] if one is not None and one.config_path.is_file() else list_runs(folder)
-    rows = [r.summary() for r in runs]
+    rows = [r.row() for r in runs]  # a damaged run is a row of its own, never an error
     if args.json:
         print_json(rows)
         return 0
     if not rows:
         print(f"no runs in {folder or default_runs_root()}")
     for r in rows:
+        if r["state"] == "damaged":
+            print(f"{r['id']:40s} damaged: {r['message']}")
+            continue
         best = f"{r['best_eval']:.3f}" if isinstance(r["best_eval"], (int, float)) else "-"
         started = time.strftime("%Y-%m-%d %H:%M", time.localtime(r["started"])) if r["started"] else "-"
         print(f"{r['id']:40s} {r['state']:9s} {r['step']:>7}/{r['total_steps']:<7} best {best:6s} "

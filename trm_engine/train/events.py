@@ -106,11 +106,15 @@ TERMINAL = (RunFinished, RunStopped, RunFailed)
 
 def event_from_json(obj: dict) -> Event | None:
     """Rebuild an event from one metrics.jsonl line (None for an unknown type or missing fields)."""
-    cls = EVENT_TYPES.get(obj.get("type", ""))
+    kind = obj.get("type")
+    cls = EVENT_TYPES.get(kind) if isinstance(kind, str) else None
     if cls is None:
         return None
-    names = {f.name for f in dataclasses.fields(cls)}
-    kwargs = {k: v for k, v in obj.items() if k in names}
+    kinds = {f.name: f.type for f in dataclasses.fields(cls)}
+    kwargs = {k: v for k, v in obj.items() if k in kinds}
+    for name, value in kwargs.items():  # a line of the wrong types is no event (the monitor plots these)
+        if not _fits(value, kinds[name]):
+            return None
     for key in ("per_step_exact", "warnings"):
         if key in kwargs:
             kwargs[key] = tuple(kwargs[key])
@@ -118,3 +122,26 @@ def event_from_json(obj: dict) -> Event | None:
         return cls(**kwargs)
     except TypeError:
         return None
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _fits(value, kind: str) -> bool:
+    """Whether a JSON value fits a field annotated `kind` (the annotations are strings here)."""
+    if kind == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "float":
+        return _number(value)
+    if kind == "str":
+        return isinstance(value, str)
+    if kind == "bool":
+        return isinstance(value, bool)
+    if kind == "dict":
+        return isinstance(value, dict)
+    if kind.startswith("tuple[str"):
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    if kind.startswith("tuple"):
+        return isinstance(value, list) and all(_number(v) for v in value)
+    return True

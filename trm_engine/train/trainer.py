@@ -175,10 +175,15 @@ class Trainer:
             raise decision[1]
         body = decision[1]
         if body is None:
+            if self.main and self.resume and self.run_dir is not None:  # killed before its first checkpoint:
+                self.run_dir.truncate_metrics_after(-1)  # it starts over, so its old lines go
             return False
         self._load(body)
         if self.main:
-            self.best_path, self.best_exact = ckpt.read_best(self.run_dir.checkpoints)
+            try:
+                self.best_path, self.best_exact = ckpt.read_best(self.run_dir.checkpoints)
+            except RunError:  # a damaged marker: the next better evaluation writes a new one
+                self.best_path, self.best_exact = None, float("-inf")
             self.run_dir.truncate_metrics_after(self.step)
             self.run_dir.create(self.cfg.to_dict())  # the config may now run longer
         return True
@@ -186,7 +191,11 @@ class Trainer:
     def _prepare_dir(self) -> dict | None:
         """Rank 0: take the lock, create the directory or check it can be resumed; the checkpoint to load."""
         rd = self.run_dir
+        existed = rd.path.is_dir()
         rd.acquire()
+        if self.resume and existed and not rd.exists() and rd.unstarted():
+            rd.create(self.cfg.to_dict())  # killed while creating its folder: resume it from nothing
+            return None
         if rd.exists():
             if not self.resume:
                 raise RunError(f"{rd.path} already holds a run; resume it with --resume or choose a new --run-dir")
@@ -262,10 +271,8 @@ class Trainer:
             for k in METRIC_KEYS:
                 window[k] += sums[k]
             if not math.isfinite(sums["loss"]):
-                last = self.run_dir.latest_checkpoint() if self.run_dir else None
-                kept = f"; the last good checkpoint is {last.name}" if last else "; no checkpoint was written yet"
                 msg = (f"non-finite loss at step {self.step} (lm_loss={sums['lm_loss']}, "
-                       f"q_halt_loss={sums['q_halt_loss']}){kept}")
+                       f"q_halt_loss={sums['q_halt_loss']}){self._last_good()}")
                 yield self._emit(RunFailed(step=self.step, message=msg), "failed", msg)
                 return
 
@@ -285,14 +292,28 @@ class Trainer:
                 next_eval = next_multiple(self.eval_every)
                 yield self._emit(result, "running")
             if self.run_dir is not None and (exact is not None or self.step >= next_ckpt or done):
+                bad = ckpt.non_finite(self._weights_to_save())
+                if bad:  # never write (or call good) a checkpoint the next step could not continue from
+                    msg = f"non-finite weights after step {self.step} ({bad}); not saved{self._last_good()}"
+                    yield self._emit(RunFailed(step=self.step, message=msg), "failed", msg)
+                    return
                 path = self._save(exact)
                 next_ckpt = next_multiple(t.checkpoint_interval)
                 yield self._emit(CheckpointSaved(step=self.step, path=str(path), best=path == self.best_path))
         yield self._emit(RunFinished(step=self.step, message=f"finished {self.step} steps"), "finished")
 
+    def _last_good(self) -> str:
+        return ckpt.last_good_note(self.run_dir.checkpoint_files() if self.run_dir else [])
+
+    def _weights_to_save(self) -> dict[str, torch.Tensor]:
+        return {**{f"raw_model.{k}": v for k, v in self.model.state_dict().items()},
+                **{f"model.{k}": v for k, v in self.weights_for_eval().items()}}
+
     def _stop(self) -> Iterator[Event]:
         message = f"stopped at step {self.step}"
-        if self.run_dir is not None:
+        if self.run_dir is not None and ckpt.non_finite(self._weights_to_save()):
+            message += f"; the weights are not finite, so no checkpoint{self._last_good()}"
+        elif self.run_dir is not None:
             path = self._save()
             yield self._emit(CheckpointSaved(step=self.step, path=str(path)))
             message += f"; checkpoint {path.name}"

@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 
 from trm_engine.config import ModelConfig, RunConfig, preset_family
-from trm_engine.errors import ConfigError
+from trm_engine.errors import ConfigError, RunError
 
 DEMO_ORDER = ("sudoku4", "sudoku9", "maze9", "arc")  # the order a new user meets them in
 
@@ -69,7 +69,10 @@ def run_models(runs_root: Path) -> list[ModelChoice]:
 
     out = []
     for run in list_runs(runs_root):
-        best, acc = read_best(run.checkpoints)
+        try:
+            best, acc = read_best(run.checkpoints)
+        except RunError:  # a damaged best.json: offer the run's latest checkpoint instead
+            best, acc = None, float("-inf")
         path = best if best is not None and best.is_file() else run.latest_checkpoint()
         if path is None:
             continue

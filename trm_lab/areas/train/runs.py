@@ -36,7 +36,8 @@ COLUMNS = ("Run", "State", "Step", "Best", "Device")
 COLUMN_TIPS = ("The run's name (experiment runs: exp suite/variant/seed)", "", "Steps done / the run's length",
                "Best evaluation so far: exact accuracy", "Where it trains")
 PATH_ROLE = Qt.ItemDataRole.UserRole
-STATE_COLORS = {"running": "#2E9B4E", "paused": "#C98A00", "failed": "#D13B3B", "crashed": "#D13B3B"}
+STATE_COLORS = {"running": "#2E9B4E", "paused": "#C98A00", "failed": "#D13B3B", "crashed": "#D13B3B",
+                "damaged": "#D13B3B"}
 EXPERIMENT_FOLDERS_KEY = "train/experiment_folders"
 MAX_EXPERIMENT_FOLDERS = 10
 
@@ -90,10 +91,7 @@ def scan_runs(root: Path, extra: list[Path], experiments: list[Path] = ()) -> li
             continue
         seen.add(run.path)
         experiment = marks.get(run.path, "")
-        try:
-            row = run.summary()
-        except RunError as exc:
-            row = {"id": run.run_id, "path": str(run.path), "state": "unknown", "message": str(exc)}
+        row = run.row()  # a damaged run is listed as "damaged: <why>", the others as usual
         rows.append({**row, "experiment": experiment} if experiment else row)
     return rows
 
@@ -210,7 +208,8 @@ class RunList(QWidget):
         best = row.get("best_eval")
         started = row.get("started")
         state = row.get("state", "")
-        texts = (row_name(row), state, f"{row.get('step', 0):,}/{short_count(row.get('total_steps', 0))}",
+        texts = (row_name(row), f"damaged: {row.get('message', '')}" if state == "damaged" else state,
+                 f"{row.get('step', 0):,}/{short_count(row.get('total_steps', 0))}",
                  f"{best:.1%}" if isinstance(best, (int, float)) else "-", row.get("device", ""))
         for col, text in enumerate(texts):
             item.setText(col, text)
