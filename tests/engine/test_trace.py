@@ -280,3 +280,36 @@ def test_trm_trace_commands(tiny_run, sudoku4, tmp_path, capsys):
     # a run directory stands for its best checkpoint, as in trm eval
     assert main(["trace", str(tiny_run), "--puzzle", text, "--steps", "1", "--out", str(tmp_path / "run.trace.h5")]) == 0
     assert read_trace(tmp_path / "run.trace.h5").meta["checkpoint_path"].startswith(str(tiny_run))
+
+
+def test_an_interrupted_recording_keeps_the_trace_it_would_replace(tiny_run, sudoku4, tmp_path, capsys,
+                                                                    monkeypatch):
+    """Recording goes to NAME.partial and is renamed onto NAME only when complete: a recording killed or
+    stopped over an existing trace leaves that trace whole, and what it had recorded readable beside it."""
+    ckpt = checkpoint_of(tiny_run)
+    out = tmp_path / "s.trace.h5"
+    inputs, _ = example(sudoku4)
+    text = "".join(str(max(int(t) - 1, 0)) for t in inputs)
+    argv = ["trace", str(ckpt), "--puzzle", text, "--family", "sudoku", "--level", "step", "--out", str(out)]
+    assert main(argv + ["--steps", "3"]) == 0
+    before = out.read_bytes()
+    assert not (tmp_path / "s.trace.h5.partial").exists()
+
+    real_run = Tracer.run
+
+    def run_then_interrupt(self, steps, **kw):
+        for k, item in enumerate(real_run(self, steps, **kw)):
+            if k == 4:
+                raise KeyboardInterrupt  # Ctrl+C (or a kill) in the second step: its y not computed yet
+            yield item
+
+    monkeypatch.setattr(Tracer, "run", run_then_interrupt)
+    assert main(argv + ["--steps", "5"]) != 0
+    assert out.read_bytes() == before  # the earlier, complete trace is untouched
+    assert "s.trace.h5.partial" in capsys.readouterr().err
+    partial = read_trace(tmp_path / "s.trace.h5.partial")
+    assert partial.meta["complete"] is False and len(partial.states) == 3 and len(partial.halting) == 1
+    monkeypatch.setattr(Tracer, "run", real_run)
+    assert main(argv + ["--steps", "2"]) == 0  # the next recording replaces both
+    assert read_trace(out).meta["complete"] is True and len(read_trace(out).halting) == 2
+    assert not (tmp_path / "s.trace.h5.partial").exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from ..cli import count
 from ..errors import TraceError
@@ -125,9 +126,14 @@ def _record(args) -> int:
             else:
                 writer.append_state(item)
         writer.close(tracer.finish())
+    except BaseException:
+        writer.abandon()
+        print(f"trm trace: stopped; what was recorded is in {writer.partial} (a trace already at {args.out} "
+              "is kept)",
+              file=sys.stderr)
+        raise
     finally:
         progress.close()
-        writer.__exit__(None, None, None)
     final = tracer.trace.states[-1] if tracer.trace.states else None
     right = "" if final is None or final.cell_accuracy != final.cell_accuracy else \
         f"; final y: {final.cell_accuracy:.1%} cells right{' (exact)' if final.exact else ''}"

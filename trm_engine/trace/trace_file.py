@@ -11,6 +11,7 @@ steps) may ride along in the same file, each in its own group `/branches/<id>` l
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -109,16 +110,29 @@ class _GroupWriter:
         self.write_projection(trace)
 
 
+def partial_path(path: str | Path) -> Path:
+    """Where a trace for `path` is recorded until it is complete: `NAME.partial` beside it."""
+    path = Path(path)
+    return path.with_name(path.name + ".partial")
+
+
 class TraceWriter:
-    """Append-while-recording writer. Use as a context manager or call close()."""
+    """Append-while-recording writer. Use as a context manager or call close().
+
+    The states go to `NAME.partial` (readable while recording, marked incomplete); close() renames it
+    onto NAME. So a recording that is killed or fails never touches a trace already at NAME, and what it
+    had recorded stays readable as NAME.partial (the next recording to NAME starts that file anew)."""
 
     def __init__(self, path: str | Path, trace: Trace, checkpoint: dict | None = None):
         self.path = Path(path)
+        self.partial = partial_path(self.path)
         cfg = trace.model_config
         seq_len = int(cfg["seq_len"])
         self.shape = canvas_shape(seq_len)
+        if self.path.is_dir():
+            raise TraceError(f"{self.path}: is a folder, not a trace file name")
         try:
-            self.f = h5py.File(self.path, "w", track_order=True)
+            self.f = h5py.File(self.partial, "w", track_order=True)
         except OSError as exc:
             raise TraceError(f"{self.path}: cannot write ({exc})") from None
         attrs = {
@@ -151,7 +165,7 @@ class TraceWriter:
         self.f.flush()
 
     def close(self, trace: Trace | None = None) -> None:
-        """Write the fitted projection (from `trace`) and mark the file complete."""
+        """Write the fitted projection (from `trace`), mark the file complete and move it onto its name."""
         if self.f is None:
             return
         if trace is not None:
@@ -159,14 +173,23 @@ class TraceWriter:
         self.f.attrs["complete"] = True
         self.f.close()
         self.f = None
+        try:
+            os.replace(self.partial, self.path)
+        except OSError as exc:
+            raise TraceError(f"{self.path}: cannot write ({exc.strerror or exc}); the trace is in "
+                             f"{self.partial}") from None
+
+    def abandon(self) -> None:
+        """Stop without completing: the file stays as NAME.partial, marked incomplete."""
+        if self.f is not None:
+            self.f.close()
+            self.f = None
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
-        if self.f is not None:
-            self.f.close()
-            self.f = None
+        self.abandon()
 
 
 def prefix_len(cfg: dict) -> int:
