@@ -5,7 +5,7 @@ on the settings, the seed and the engine, and a progress callback can run betwee
 
 `engine` picks who generates: "kernel" (the default: numba, for datasets and anything that must be
 reproducible whatever the cache holds), "python" (`plain_generate`: the same procedures in plain
-Python, about 15-30 ms per Sudoku attempt, a few ms per 30x30 maze layout), or "auto": Python for up to
+Python, about 15-30 ms per Sudoku attempt, 0.1-0.3 ms per 30x30 maze layout), or "auto": Python for up to
 PLAIN_MAX_COUNT puzzles while the kernels are cold (no warm-up stamp, see kernels.py, and not compiled
 in this process), else the kernel. The editors' Generate uses "auto", so the first one after an install
 does not wait 15-30 s for the compiler. Each path is deterministic for a seed, but the two draw

@@ -79,7 +79,7 @@ def _neighbours(h: int, w: int) -> list[tuple[int, ...]]:
     return out
 
 
-def _distances(open_cells: bytearray, nb: list[tuple[int, ...]], start: int) -> tuple[list[int], int]:
+def _distances(open_cells: bytes, nb: list[tuple[int, ...]], start: int) -> tuple[list[int], int]:
     """(steps from `start` to every cell (-1: wall or unreachable), the largest of them)."""
     dist = [-1] * len(nb)
     dist[start] = 0
@@ -99,9 +99,9 @@ def generate_mazes(count: int, h: int, w: int, seed: int, wall_lo: float, wall_h
     """Fill up to `count` rows of grids/labels (flat int8) and lengths with mazes whose shortest path is
     longer than `min_path` steps; the arguments of `maze_search.generate`. Returns (accepted, layouts)."""
     rng = random.Random(seed)
+    shuffle = np.random.default_rng(seed)  # the walls: a permutation in C (random.sample cost 60%)
     n = h * w
     nb = _neighbours(h, w)
-    cells = list(range(n))
     accepted = layouts = 0
     while accepted < count and layouts < max_layouts:
         layouts += 1
@@ -109,11 +109,11 @@ def generate_mazes(count: int, h: int, w: int, seed: int, wall_lo: float, wall_h
         num_free = n - num_walls
         if num_free < 2:
             continue
-        walls = rng.sample(cells, num_walls)
-        open_cells = bytearray(b"\x01") * n
-        for cell in walls:
-            open_cells[cell] = 0
-        free = [cell for cell in cells if open_cells[cell]]
+        cells = shuffle.permutation(n)  # the first num_walls are walls: a uniform random set
+        grid = np.full(n, OPEN, np.int8)
+        grid[cells[:num_walls]] = WALL
+        open_cells = grid.tobytes()  # 1 = OPEN, 0 = WALL: truthy where open
+        free = cells[num_walls:].tolist()
         start = free[rng.randrange(num_free)]
         dist, farthest = _distances(open_cells, nb, start)
         goal = -1
@@ -124,7 +124,6 @@ def generate_mazes(count: int, h: int, w: int, seed: int, wall_lo: float, wall_h
                 break
         if goal < 0:
             continue
-        grid = np.where(np.frombuffer(bytes(open_cells), dtype=np.uint8), OPEN, WALL).astype(np.int8)
         grid[start], grid[goal] = START, GOAL
         steps, _, label = shortest_paths(grid, h, w, start, goal, cap=1)
         grids[accepted], labels[accepted], lengths[accepted] = grid, label, steps
