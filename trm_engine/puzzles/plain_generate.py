@@ -25,7 +25,7 @@ import random
 import numpy as np
 
 from .maze import GOAL, OPEN, START, WALL, shortest_paths
-from .sudoku_solver import _tables, solve_one
+from .sudoku_solver import solve_one, tables
 
 
 def generate_sudoku(box: int, seed: int, min_rating: int, max_rating: int, min_clues: int,
@@ -36,7 +36,7 @@ def generate_sudoku(box: int, seed: int, min_rating: int, max_rating: int, min_c
     `sudoku_search.generate`. Returns (accepted, candidate puzzles drawn)."""
     rng = random.Random(seed)
     nn = box ** 4
-    _, peers = _tables(box)
+    _, peers = tables(box)
     every_digit = (1 << (box * box + 1)) - 1  # bits 0..n: blank and every digit
     empty = np.zeros(nn, np.int8)
     order = list(range(nn))

@@ -20,7 +20,7 @@ RATER_VERSION = 1  # bump when the propagation rules (and so the ratings) change
 
 
 @lru_cache(maxsize=4)
-def _tables(box: int) -> tuple[tuple[tuple[int, ...], ...], tuple[tuple[int, ...], ...]]:
+def tables(box: int) -> tuple[tuple[tuple[int, ...], ...], tuple[tuple[int, ...], ...]]:
     """(units, peers) in the kernel's order: rows, columns, then boxes; peers in cell order."""
     n = box * box
     rows = [tuple(r * n + c for c in range(n)) for r in range(n)]
@@ -124,7 +124,7 @@ def solve_one(puzzle: np.ndarray, box: int, limit: int = 2, rng=None,
     first, and `exclude=(cell, digit)` rules that digit out in that cell before searching."""
     n = box * box
     nn = n * n
-    units, peers = _tables(box)
+    units, peers = tables(box)
     cells = [int(v) for v in np.asarray(puzzle).ravel()]
     cand = [0] * nn
     solution = np.zeros(nn, np.int8)
