@@ -6,7 +6,10 @@ fresh process, min and median over repeats (JSON on stdout; progress on stderr).
 - first_solve / later_solve: `trm puzzle solve` (a hard 9x9 Sudoku) and `trm puzzle check` (a 30x30
   maze) right after a fresh install, then again (<= 3 s);
 - first_generate_cold: one generated Sudoku in a fresh install whose numba cache was never filled
-  (what anyone pays who generates before the app's background warm-up has run);
+  (what a dataset build pays before the app's background warm-up has run: the kernel path);
+- first_generate_auto_*: the editors' Generate (engine="auto", which is plain Python while the kernels
+  are cold) in a fresh install: a Medium and a Hard 9x9 Sudoku, a Hard 10x10 maze (the editor's default
+  size) and a 30x30 Maze-Hard maze, each in a new process (<= 3 s);
 - warming: `python -m trm_engine.puzzles.warm`, what the app runs in the background;
 - first_generate / later_generate: one 9x9 Sudoku and one 15x15 maze after that (<= 3 s).
 
@@ -54,6 +57,13 @@ app.exec()
 _GENERATE = ("from trm_engine.puzzles.generate import MazeSettings, generate_mazes, generate_sudoku; "
              "generate_sudoku(1, 11); generate_mazes(1, 11, MazeSettings(15, 15))")
 _GENERATE_SUDOKU = "from trm_engine.puzzles.generate import generate_sudoku; generate_sudoku(1, 11)"
+_AUTO = "from trm_engine.puzzles.generate import *; assert {}.settings['engine'] == 'python'"
+_FIRST_AUTO = {  # what the editors ask for (sudoku_editor / maze_editor DIFFICULTIES); seed: the round's
+    "first_generate_auto_sudoku_s": "generate_sudoku(1, {}, SudokuSettings(min_rating=1, max_rating=10), engine='auto')",
+    "first_generate_auto_hard_sudoku_s": "generate_sudoku(1, {}, SudokuSettings(min_rating=20), engine='auto')",
+    "first_generate_auto_maze_s": "generate_mazes(1, {}, MazeSettings(10, 10), engine='auto')",
+    "first_generate_auto_maze30_s": "generate_mazes(1, {}, MazeSettings(30, 30), engine='auto')",
+}
 
 
 def fresh_install(root: Path) -> Path:
@@ -134,6 +144,17 @@ def measure_once(tmp: Path) -> dict[str, tuple[float, float]]:
     return row
 
 
+def measure_first_auto(tmp: Path, seed: int) -> dict[str, tuple[float, float]]:
+    """The editors' first Generate of each kind in a fresh install (plain Python: the kernels are cold).
+    The seed changes per round: how long a search takes depends on it, so the rounds sample that."""
+    py, row = sys.executable, {}
+    root = Path(tempfile.mkdtemp(dir=tmp))
+    env = _env(fresh_install(root), root)
+    for name, call in _FIRST_AUTO.items():
+        row[name] = _timed([py, "-c", _AUTO.format(call.format(seed))], env, root)
+    return row
+
+
 def measure_generate(tmp: Path, cold: bool) -> dict[str, tuple[float, float]]:
     py, row = sys.executable, {}
     if cold:
@@ -168,11 +189,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3, help="rounds of the window, self-test and solve figures")
     parser.add_argument("--generate-repeats", type=int, default=2, help="rounds of the generate figures")
     parser.add_argument("--no-cold", action="store_true", help="skip the cold compile (30-60 s a round)")
+    parser.add_argument("--auto-repeats", type=int, default=5,
+                        help="rounds of the editors' first Generate in a fresh install (seeds 11, 12, ...)")
     args = parser.parse_args(argv)
     result: dict = {"cpu_count": os.cpu_count(), "platform": "xcb" if os.environ.get("DISPLAY") else "offscreen",
                     "load_before": _load()}
     with tempfile.TemporaryDirectory(prefix="trm-bench-startup-") as tmp:
-        rows, gen_rows = [], []
+        rows, gen_rows, auto_rows = [], [], []
         for k in range(args.repeats):
             rows.append(_flat(measure_once(Path(tmp))))
             print(f"round {k + 1}: {json.dumps({n: round(v, 2) for n, v in rows[-1].items()})} load {_load()}",
@@ -181,7 +204,12 @@ def main(argv: list[str] | None = None) -> int:
             gen_rows.append(_flat(measure_generate(Path(tmp), cold=not args.no_cold)))
             print(f"generate round {k + 1}: {json.dumps({n: round(v, 2) for n, v in gen_rows[-1].items()})} "
                   f"load {_load()}", file=sys.stderr)
+        for k in range(args.auto_repeats):
+            auto_rows.append(_flat(measure_first_auto(Path(tmp), 11 + k)))
+            print(f"first-generate round {k + 1}: {json.dumps({n: round(v, 2) for n, v in auto_rows[-1].items()})} "
+                  f"load {_load()}", file=sys.stderr)
     result |= _summary(rows) if rows else {}
+    result |= _summary(auto_rows) if auto_rows else {}
     result |= _summary(gen_rows) if gen_rows else {}
     result["load_after"] = _load()
     print(json.dumps(result, indent=1))

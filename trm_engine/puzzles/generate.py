@@ -1,13 +1,22 @@
 """Offline, seeded generators for the two procedural benchmarks: rated unique-solution Sudoku (in the
 spirit of Sudoku-Extreme) and Maze-Hard (the Searchformer procedure). Both drive numba kernels in
 fixed-size chunks, each with its own seed derived from (seed, chunk index), so the output depends only
-on the settings and the seed, and a progress callback can run between chunks.
+on the settings, the seed and the engine, and a progress callback can run between chunks.
+
+`engine` picks who generates: "kernel" (the default: numba, for datasets and anything that must be
+reproducible whatever the cache holds), "python" (`plain_generate`: the same procedures in plain
+Python, about 15-30 ms per Sudoku attempt, 0.1-0.3 ms per 30x30 maze layout), or "auto": Python for up to
+PLAIN_MAX_COUNT puzzles while the kernels are cold (no warm-up stamp, see kernels.py, and not compiled
+in this process), else the kernel. The editors' Generate uses "auto", so the first one after an install
+does not wait 15-30 s for the compiler. Each path is deterministic for a seed, but the two draw
+different (equally valid) puzzles; `Generated.settings["engine"]` says which path made them.
 
 The settings dataclasses are what dataset files record as their generator settings.
 """
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -20,6 +29,8 @@ Progress = Callable[[int, int], None]  # (done, total)
 
 MAZE_HARD_MIN_PATH = 110  # Maze-Hard: shortest path longer than 110 steps on 30x30
 MAZE_HARD_SIDE = 30
+ENGINES = ("kernel", "python", "auto")
+PLAIN_MAX_COUNT = 4  # "auto" generates at most this many puzzles in plain Python while the kernels are cold
 
 
 @dataclass(frozen=True)
@@ -70,6 +81,22 @@ def chunk_seed(seed: int, chunk: int) -> int:
     return int(np.random.SeedSequence([int(seed) & 0xFFFFFFFF, chunk]).generate_state(1)[0] >> 1)
 
 
+def plain_python(engine: str, count: int, module: str, kernel: str) -> bool:
+    """Whether a request for `count` puzzles is made in plain Python: engine "python", or "auto" with
+    at most PLAIN_MAX_COUNT puzzles while the kernels are cold: no stamp from a warm-up, and the
+    kernel `module.kernel` not compiled in this process either."""
+    if engine not in ENGINES:
+        raise PuzzleError(f"generator: engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+    if engine != "auto":
+        return engine == "python"
+    if count > PLAIN_MAX_COUNT:
+        return False
+    from .kernels import is_warm
+
+    loaded = sys.modules.get(f"{__package__}.{module}")
+    return not is_warm() and not (loaded is not None and getattr(loaded, kernel).signatures)
+
+
 def _run_chunks(count: int, chunk_size: int, width: int, run, progress: Progress | None):
     puzzles = np.zeros((count, width), dtype=np.int8)
     solutions = np.zeros((count, width), dtype=np.int8)
@@ -87,13 +114,20 @@ def _run_chunks(count: int, chunk_size: int, width: int, run, progress: Progress
 
 
 def generate_sudoku(count: int, seed: int = 0, settings: SudokuSettings = SudokuSettings(),
-                    progress: Progress | None = None, chunk_size: int = 50) -> Generated:
-    """`count` unique-solution puzzles with their solutions and ratings (row-major, 0 = blank)."""
-    from .kernels import wait_for_warming
+                    progress: Progress | None = None, chunk_size: int = 50, engine: str = "kernel") -> Generated:
+    """`count` unique-solution puzzles with their solutions and ratings (row-major, 0 = blank), made
+    by `engine` (see the module docstring; settings["engine"] says which path made them)."""
+    from .sudoku_solver import RATER, RATER_VERSION
 
-    wait_for_warming()
-    from . import sudoku_search as k
+    if plain_python(engine, count, "sudoku_search", "_kernel"):
+        from .plain_generate import generate_sudoku as make
+        used = "python"
+    else:
+        from .kernels import wait_for_warming
 
+        wait_for_warming()
+        from .sudoku_search import generate as make
+        used = "kernel"
     s = settings
     if s.box not in (2, 3, 4):
         raise PuzzleError(f"sudoku generator: box must be 2, 3 or 4, got {s.box}")
@@ -103,7 +137,7 @@ def generate_sudoku(count: int, seed: int = 0, settings: SudokuSettings = Sudoku
 
     def run(chunk, puzzles, solutions, ratings):
         budget = len(puzzles) * s.max_attempts_per_puzzle
-        got, tried = k.generate(s.box, chunk_seed(seed, chunk), s.min_rating, s.max_rating, s.min_clues,
+        got, tried = make(s.box, chunk_seed(seed, chunk), s.min_rating, s.max_rating, s.min_clues,
                                 budget, puzzles, solutions, ratings)
         if got < len(puzzles):
             raise PuzzleError(f"sudoku generator: only {got} of {len(puzzles)} puzzles reached rating "
@@ -111,18 +145,23 @@ def generate_sudoku(count: int, seed: int = 0, settings: SudokuSettings = Sudoku
         return tried
 
     out = _run_chunks(count, chunk_size, n * n, run, progress)
-    info = asdict(s) | {"rater": k.RATER, "rater_version": k.RATER_VERSION}
+    info = asdict(s) | {"rater": RATER, "rater_version": RATER_VERSION, "engine": used}
     return Generated(*out, settings=info)
 
 
 def generate_mazes(count: int, seed: int = 0, settings: MazeSettings = MazeSettings(),
-                   progress: Progress | None = None, chunk_size: int = 10) -> Generated:
-    """`count` mazes (grids with S and G) with labels (shortest path marked) and path lengths."""
-    from .kernels import wait_for_warming
+                   progress: Progress | None = None, chunk_size: int = 10, engine: str = "kernel") -> Generated:
+    """`count` mazes (grids with S and G) with labels (shortest path marked) and path lengths, made by
+    `engine` (see the module docstring; settings["engine"] says which path made them)."""
+    if plain_python(engine, count, "maze_search", "generate"):
+        from .plain_generate import generate_mazes as make
+        used = "python"
+    else:
+        from .kernels import wait_for_warming
 
-    wait_for_warming()
-    from . import maze_search as k
-
+        wait_for_warming()
+        from .maze_search import generate as make
+        used = "kernel"
     s = settings
     if not (2 <= s.height <= 30 and 2 <= s.width <= 30):
         raise PuzzleError(f"maze generator: size must be 2x2 to 30x30, got {s.height}x{s.width}")
@@ -134,7 +173,7 @@ def generate_mazes(count: int, seed: int = 0, settings: MazeSettings = MazeSetti
 
     def run(chunk, grids, labels, lengths):
         budget = len(grids) * s.max_layouts_per_maze
-        got, tried = k.generate(len(grids), s.height, s.width, chunk_seed(seed, chunk), s.wall_lo,
+        got, tried = make(len(grids), s.height, s.width, chunk_seed(seed, chunk), s.wall_lo,
                                 s.wall_hi, min_path, s.goal_draws, budget, grids, labels, lengths)
         if got < len(grids):
             raise PuzzleError(f"maze generator: only {got} of {len(grids)} mazes had a path longer than "
@@ -142,4 +181,5 @@ def generate_mazes(count: int, seed: int = 0, settings: MazeSettings = MazeSetti
         return tried
 
     out = _run_chunks(count, chunk_size, s.height * s.width, run, progress)
-    return Generated(*out, settings=asdict(s) | {"min_path": min_path, "procedure": "searchformer"})
+    return Generated(*out, settings=asdict(s) | {"min_path": min_path, "procedure": "searchformer",
+                                                       "engine": used})

@@ -20,7 +20,7 @@ RATER_VERSION = 1  # bump when the propagation rules (and so the ratings) change
 
 
 @lru_cache(maxsize=4)
-def _tables(box: int) -> tuple[tuple[tuple[int, ...], ...], tuple[tuple[int, ...], ...]]:
+def tables(box: int) -> tuple[tuple[tuple[int, ...], ...], tuple[tuple[int, ...], ...]]:
     """(units, peers) in the kernel's order: rows, columns, then boxes; peers in cell order."""
     n = box * box
     rows = [tuple(r * n + c for c in range(n)) for r in range(n)]
@@ -107,18 +107,32 @@ def _propagate(cells: list, cand: list, units, peers, n: int) -> bool:
     return True
 
 
-def solve_one(puzzle: np.ndarray, box: int, limit: int = 2) -> tuple[int, int, int, np.ndarray]:
+def _random_digit(rng, mask: int) -> int:
+    """A uniform pick among the digits in `mask` (the kernel's randomised `_pick_digit`)."""
+    k = rng.randrange(mask.bit_count())
+    while k:
+        mask &= mask - 1
+        k -= 1
+    return _digit(mask)
+
+
+def solve_one(puzzle: np.ndarray, box: int, limit: int = 2, rng=None,
+              exclude: tuple[int, int] | None = None) -> tuple[int, int, int, np.ndarray]:
     """(count up to `limit`, dead ends, guesses, first solution as flat int8) for one flat puzzle,
-    equal to `sudoku_search.solve_one`."""
+    equal to `sudoku_search.solve_one`. As in the kernel's search (used by the generator in
+    `plain_generate`): `rng` (a `random.Random`) tries digits in random order instead of lowest
+    first, and `exclude=(cell, digit)` rules that digit out in that cell before searching."""
     n = box * box
     nn = n * n
-    units, peers = _tables(box)
+    units, peers = tables(box)
     cells = [int(v) for v in np.asarray(puzzle).ravel()]
     cand = [0] * nn
     solution = np.zeros(nn, np.int8)
     count = dead_ends = guesses = 0
     if not _init(cells, cand, units, peers, n):
         return 0, 0, 0, solution
+    if exclude is not None:
+        cand[exclude[0]] &= ~(1 << (exclude[1] - 1))
     stack: list[list] = []  # [cells, cand, cell, digits not tried yet] per branch point
     ok = _propagate(cells, cand, units, peers, n)
     while True:
@@ -146,7 +160,7 @@ def solve_one(puzzle: np.ndarray, box: int, limit: int = 2) -> tuple[int, int, i
         if not stack:
             return count, dead_ends, guesses, solution
         top = stack[-1]
-        d = _digit(top[3])
+        d = _digit(top[3]) if rng is None else _random_digit(rng, top[3])
         top[3] &= ~(1 << (d - 1))
         cells, cand = top[0][:], top[1][:]
         _place(cells, cand, peers, top[2], d)

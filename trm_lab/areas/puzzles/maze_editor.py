@@ -222,7 +222,7 @@ class MazeEditor(PuzzleEditor):
         min_path = int(DIFFICULTIES[difficulty] * maze_hard_threshold(h, w))
         settings = MazeSettings(height=h, width=w, min_path=min_path)
         self.run_job(f"Generate {difficulty.lower()} maze", generate_mazes, 1, secrets.randbelow(2**31),
-                     settings, on_finished=self._on_generate_finished, stale_ok=True)
+                     settings, on_finished=self._on_generate_finished, stale_ok=True, engine="auto")
 
     def _on_generate_finished(self, generated) -> None:
         h, w = generated.settings["height"], generated.settings["width"]

@@ -300,7 +300,7 @@ class SudokuEditor(PuzzleEditor):
         lo, hi = DIFFICULTIES[difficulty] if box == 3 else (0, -1)
         settings = SudokuSettings(box=box, min_rating=lo, max_rating=hi)
         self.run_job(f"Generate {difficulty.lower()} Sudoku", generate_sudoku, 1, secrets.randbelow(2**31),
-                     settings, on_finished=self._on_generate_finished, stale_ok=True)
+                     settings, on_finished=self._on_generate_finished, stale_ok=True, engine="auto")
 
     def _on_generate_finished(self, generated) -> None:
         n = int(round(generated.puzzles.shape[1] ** 0.5))
