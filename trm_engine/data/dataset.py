@@ -207,7 +207,7 @@ class PuzzleDataset:
         if not path.is_file():
             raise DataError(f"{path}: no such dataset file")
         try:
-            probe(path)  # a damaged HDF5 heap can hang or exhaust h5py: first read it in a bounded child
+            probe(path, _read)  # a damaged HDF5 heap can hang or exhaust h5py: first read it in a bounded child
             with h5py.File(path, "r") as f:
                 ds = _read(f, path)
             ds.validate()

@@ -46,9 +46,10 @@ def mark_good(path: str | os.PathLike) -> None:
         _good.add(key)
 
 
-def probe(path: str | os.PathLike) -> None:
-    """Read the file's headers and strings in a child process with a time and memory limit;
-    DataError when that fails. Cheap for a file already probed (or written) by this process."""
+def probe(path: str | os.PathLike, read) -> None:
+    """Run `read(h5py_file, path)` (the dataset module's own reader, a module-level function so that it
+    reaches the child by name) in a child process with a time and memory limit; DataError when that
+    fails. Cheap for a file already probed (or written) by this process."""
     path = Path(path)
     key = _key(path)
     if key is None or key in _good:
@@ -57,7 +58,7 @@ def probe(path: str | os.PathLike) -> None:
         return
     ctx = _get_context()
     receive, send = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=_child, args=(str(path), send), daemon=True, name="trm-dataset-probe")
+    child = ctx.Process(target=_child, args=(str(path), read, send), daemon=True, name="trm-dataset-probe")
     # multiprocessing re-runs the parent's __main__ in each child (a script without a main guard would run
     # again, and the app's main module would import Qt); the probe needs nothing of it, so the child is
     # started while __main__ is a blank module.
@@ -104,7 +105,7 @@ def _get_context():
     return _context
 
 
-def _child(path: str, send) -> None:
+def _child(path: str, read, send) -> None:
     """In the child: limit memory, then read the file as `PuzzleDataset.open` does (large arrays are
     only mapped, so this reads the headers, attributes, names and small index arrays)."""
     try:
@@ -116,10 +117,8 @@ def _child(path: str, send) -> None:
     try:
         import h5py
 
-        from .dataset import _read
-
         with h5py.File(path, "r") as f:
-            _read(f, Path(path))  # the parent's own reads, arrays only mapped, not validated
+            read(f, Path(path))  # the parent's own reads, arrays only mapped, not validated
         send.send(("ok", ""))
     except DataError as exc:
         send.send(("refused", str(exc)))
