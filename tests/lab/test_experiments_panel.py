@@ -86,7 +86,7 @@ def test_the_suites_show_their_claims_paper_numbers_and_scales(qtbot, panel):
     panel.suite_list.select("halting")
     assert "87.4% vs 86.1%" in panel.details.claim.text()
     assert [panel.details.variant_paper(r) for r in range(2)] == ["87.4% exact, NFP 1", "86.1% exact, NFP 2"]
-    assert "sudoku-mlp-lab on sudoku9-lab; 300 steps per run" in panel.details.scales.text()
+    assert "sudoku-mlp-lab on sudoku9-lab; 2000 steps per run" in panel.details.scales.text()
     assert "sudoku-extreme (official dataset)" in panel.details.scales.text()
     panel.suite_list.select("puzzles")
     assert panel.details.variant_paper(4) == "44.6% pass@2" and panel.details.variant_paper(5) == "40.3% pass@2"
