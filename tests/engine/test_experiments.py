@@ -3,14 +3,17 @@ budgets and recipe edits parse, user suite files are checked, and the CLI's erro
 
 import json
 
+import numpy as np
 import pytest
 
 from trm_engine.cli import main
 from trm_engine.errors import ConfigError
+from trm_engine.experiments.datasets import build_recipe
 from trm_engine.experiments.plan import Budget, parse_budget, plan_experiment
 from trm_engine.experiments.suites import (
     METRICS,
     SUITES,
+    DatasetSpec,
     get_suite,
     list_suites,
     load_suite_file,
@@ -205,3 +208,21 @@ def test_plan_cli_shows_states(tmp_path, capsys):
     assert main(["experiments", "plan", "depth", "--out", str(tmp_path), "--json"]) == 0
     body = json.loads(capsys.readouterr().out)
     assert body["counts"] == {"pending": 6} and body["runs"][0]["config"]["model"]["num_layers"] == 2
+
+
+def test_the_sudoku_lab_recipe_makes_unique_puzzles_from_independent_grids_within_the_blanks():
+    from trm_engine.puzzles.sudoku_search import solve_one
+
+    spec = get_suite("halting").datasets["sudoku9-lab"]
+    assert spec.kind == "unique" and spec.params["blanks"] == [30, 50]  # the lab scale's difficulty
+    small = DatasetSpec("s", "sudoku", "unique", params={"train": 24, "test": 8, "blanks": [5, 9], "box": 2, "seed": 3})
+    ds = build_recipe(small)
+    rows = np.concatenate([ds.split("train").inputs, ds.split("test").inputs]).astype(np.int8) - 1
+    labels = np.concatenate([ds.split("train").labels, ds.split("test").labels]).astype(np.int8) - 1
+    blanks = (rows == 0).sum(1)
+    assert blanks.min() >= 5 and blanks.max() <= 9 and len(set(blanks)) > 1
+    for puzzle, solution in zip(rows, labels):
+        count, _, _, found = solve_one(puzzle, 2)
+        assert count == 1 and np.array_equal(found, solution)  # one solution, and it is the label
+    assert len({tuple(s) for s in labels}) > 20  # independent grids, not one grid relabelled
+    assert ds.metadata["unique"] and "rating" in ds.metadata
