@@ -289,6 +289,10 @@ def _notes(res: SuiteResults) -> list[str]:
     notes.append(f"- Seconds per optimizer step are training time only (evaluation excluded), measured on "
                  f"{', '.join(devices)} with {threads or 'default'} torch thread(s) on a machine "
                  "that may be shared; they compare variants run in the same session, not machines.")
+    if any(r.result.get("budget", {}).get("cpu_minutes") for r in measured):
+        notes.append("- CPU time is not perfectly independent of load: on a busy machine a step costs somewhat "
+                     "more CPU time (shared caches and cores), so the runs go seed by seed, every variant's seed "
+                     "k before seed k+1, to see similar load; the steps column shows what each run got.")
     rising = []
     for name, runs in res.by_variant().items():
         curve = _mean_curve([r.eval_curve for r in runs if r.eval_curve])
