@@ -179,7 +179,7 @@ def _read_run(variant: str, seed: int, rd: RunDirectory) -> RunResult:
     # a resumed run may have evaluated the same step twice (trainer, then the runner): keep the last
     run.eval_curve = sorted(dict(run.eval_curve).items())
     run.loss_curve = sorted(dict(run.loss_curve).items())
-    run.eval_cpu_curve = sorted({round(x, 6): y for x, y in run.eval_cpu_curve}.items())
+    run.eval_cpu_curve = sorted(dict(run.eval_cpu_curve).items())
     return run
 
 
