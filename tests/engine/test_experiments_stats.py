@@ -75,5 +75,6 @@ def test_nice_ticks_cover_the_range_in_round_steps():
 def test_summary_text_shows_accuracies_in_percent_and_skips_missing_values():
     assert summary_text([0.5, 0.7, 0.6], "exact_accuracy") == "60.0 [35.2, 84.8]"  # mean [95% interval]
     assert summary_text([0.874], "exact_accuracy") == "87.4"
+    assert summary_text([0.91, 0.84], "exact_accuracy") == "87.5 [43.0, 100.0]"  # clipped to what % can be
     assert summary_text([1.0, 1.0, float("nan")], "nfp") == "1.000 [1.000, 1.000]"
     assert summary_text([], "cell_accuracy") == "–"

@@ -132,4 +132,5 @@ def summary_text(values: list[float], metric: str) -> str:
     digits = 1 if METRICS[metric].percent else (0 if metric == "steps" else 3 if s.mean < 10 else 1)
     if s.n == 1:
         return f"{s.mean:.{digits}f}"
-    return f"{s.mean:.{digits}f} [{s.low:.{digits}f}, {s.high:.{digits}f}]"
+    low, high = (max(0.0, s.low), min(100.0, s.high)) if METRICS[metric].percent else (s.low, s.high)
+    return f"{s.mean:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"  # a percentage's interval stays in 0-100
