@@ -3,14 +3,17 @@ budgets and recipe edits parse, user suite files are checked, and the CLI's erro
 
 import json
 
+import numpy as np
 import pytest
 
 from trm_engine.cli import main
 from trm_engine.errors import ConfigError
+from trm_engine.experiments.datasets import build_recipe
 from trm_engine.experiments.plan import Budget, parse_budget, plan_experiment
 from trm_engine.experiments.suites import (
     METRICS,
     SUITES,
+    DatasetSpec,
     get_suite,
     list_suites,
     load_suite_file,
@@ -91,7 +94,9 @@ def test_plans_carry_each_variants_switches(tmp_path):
 def test_budgets_seeds_and_overrides_reach_the_configs(tmp_path):
     plan = plan_experiment("halting", "lab", seeds=[4, 7], budget=parse_budget("25"), out=tmp_path,
                            overrides=["model.hidden_size=96"], threads=1)
-    assert [r.seed for r in plan.runs] == [4, 7, 4, 7]
+    # seed by seed, so a suite cut short has every variant at its first seeds
+    assert [(r.variant, r.seed) for r in plan.runs] == [("halt-only", 4), ("continue", 4), ("halt-only", 7),
+                                                        ("continue", 7)]
     assert all(r.config.train.steps == 25 and r.config.model.hidden_size == 96 and r.config.train.threads == 1
                for r in plan.runs)
     timed = plan_experiment("halting", "lab", seeds=1, budget=parse_budget("2m"), out=tmp_path)
@@ -102,14 +107,30 @@ def test_budgets_seeds_and_overrides_reach_the_configs(tmp_path):
     assert default.runs[0].config.train.steps == SUITES["halting"].scales["lab"].steps
 
 
+def test_a_cpu_budget_needs_one_thread_and_is_the_suites_default_where_it_says_so(tmp_path):
+    cpu = plan_experiment("halting", "lab", seeds=1, budget=parse_budget("1.5cpu-min"), out=tmp_path, threads=1)
+    assert cpu.runs[0].budget == Budget(cpu.runs[0].config.train.steps, 0.0, 1.5)
+    assert cpu.runs[0].config.train.steps > 10**6 and "--budget 1.5cpu-min" in cpu.command()
+    assert cpu.runs[0].budget.describe() == "1.5 CPU-min"
+    with pytest.raises(ConfigError, match="needs one torch thread: give --threads 1"):
+        plan_experiment("halting", "lab", seeds=1, budget=parse_budget("90cpu-s"), out=tmp_path, threads=2)
+    minutes = SUITES["mlp-vs-attention"].scales["lab"].cpu_minutes
+    assert minutes > 0  # the suite's own budget: equal CPU time
+    default = plan_experiment("mlp-vs-attention", "lab", seeds=1, out=tmp_path)
+    assert {r.budget.cpu_minutes for r in default.runs} == {minutes}
+    assert {r.config.train.threads for r in default.runs} == {1}  # one thread unless told otherwise
+
+
 @pytest.mark.parametrize("text, budget", [("300", Budget(300)), ("300steps", Budget(300)), ("20m", Budget(0, 20.0)),
                                           ("90s", Budget(0, 1.5)), ("1.5h", Budget(0, 90.0)),
-                                          ("300steps,20m", Budget(300, 20.0)), ("", Budget())])
+                                          ("300steps,20m", Budget(300, 20.0)), ("", Budget()),
+                                          ("10cpu-min", Budget(0, 0.0, 10.0)), ("90cpu-s", Budget(0, 0.0, 1.5)),
+                                          ("400steps,1cpu-h", Budget(400, 0.0, 60.0))])
 def test_parse_budget(text, budget):
     assert parse_budget(text) == budget
 
 
-@pytest.mark.parametrize("text", ["soon", "-5", "0", "2.5steps", "0m", "20 parsecs"])
+@pytest.mark.parametrize("text", ["soon", "-5", "0", "2.5steps", "0m", "20 parsecs", "0cpu-min", "5cpu"])
 def test_bad_budgets_say_what_is_expected(text):
     with pytest.raises(ConfigError, match="--budget"):
         parse_budget(text)
@@ -187,3 +208,21 @@ def test_plan_cli_shows_states(tmp_path, capsys):
     assert main(["experiments", "plan", "depth", "--out", str(tmp_path), "--json"]) == 0
     body = json.loads(capsys.readouterr().out)
     assert body["counts"] == {"pending": 6} and body["runs"][0]["config"]["model"]["num_layers"] == 2
+
+
+def test_the_sudoku_lab_recipe_makes_unique_puzzles_from_independent_grids_within_the_blanks():
+    from trm_engine.puzzles.sudoku_search import solve_one
+
+    spec = get_suite("halting").datasets["sudoku9-lab"]
+    assert spec.kind == "unique" and spec.params["blanks"] == [30, 50]  # the lab scale's difficulty
+    small = DatasetSpec("s", "sudoku", "unique", params={"train": 24, "test": 8, "blanks": [5, 9], "box": 2, "seed": 3})
+    ds = build_recipe(small)
+    rows = np.concatenate([ds.split("train").inputs, ds.split("test").inputs]).astype(np.int8) - 1
+    labels = np.concatenate([ds.split("train").labels, ds.split("test").labels]).astype(np.int8) - 1
+    blanks = (rows == 0).sum(1)
+    assert blanks.min() >= 5 and blanks.max() <= 9 and len(set(blanks)) > 1
+    for puzzle, solution in zip(rows, labels):
+        count, _, _, found = solve_one(puzzle, 2)
+        assert count == 1 and np.array_equal(found, solution)  # one solution, and it is the label
+    assert len({tuple(s) for s in labels}) > 20  # independent grids, not one grid relabelled
+    assert ds.metadata["unique"] and "rating" in ds.metadata

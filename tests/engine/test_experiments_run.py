@@ -1,5 +1,6 @@
 """A suite end to end at a tiny budget: run directories, result.json, skip on rerun, stop and resume, a
-minutes budget, conflicts, and the Markdown report with its verdicts and PNG plots."""
+minutes budget, a CPU-time budget across sittings, the estimate, conflicts, and the Markdown report with
+its verdicts and PNG plots."""
 
 import json
 import shutil
@@ -26,6 +27,8 @@ from trm_engine.experiments import (
     run_experiment,
     write_reports,
 )
+from trm_engine.experiments.estimate import MODEL_FRACTION, estimate
+from trm_engine.model.flops import step_flops
 from trm_engine.train.events import EvalResult, TrainMetrics
 from trm_engine.train.run_dir import RunDirectory
 
@@ -59,7 +62,7 @@ def test_a_suite_runs_end_to_end_into_run_directories(done):
     assert isinstance(events[0], ExperimentStarted) and events[0].total == 4 and events[0].todo == 4
     assert isinstance(events[-1], ExperimentFinished) and events[-1].measured == 4 and events[-1].failed == 0
     assert [(e.variant, e.seed) for e in events if isinstance(e, RunBegan)] == [
-        ("halt-only", 0), ("halt-only", 1), ("continue", 0), ("continue", 1)]
+        ("halt-only", 0), ("continue", 0), ("halt-only", 1), ("continue", 1)]
     inner = [e.event for e in events if isinstance(e, RunProgress)]
     assert any(isinstance(e, TrainMetrics) for e in inner) and any(isinstance(e, EvalResult) for e in inner)
     for variant in ("halt-only", "continue"):
@@ -159,6 +162,8 @@ def test_run_and_report_cli(done, tmp_path, capsys):
     for item in RECIPE:
         args += ["--recipe", item]
     assert main(args) == 0
+    first = capsys.readouterr().out.splitlines()[0]  # the estimate comes before anything starts
+    assert first.startswith("halting: estimate: 1 run(s) to train, about ")
     assert (tmp_path / "halting" / "report.md").is_file()
     assert main(["experiments", "report", str(tmp_path / "halting"), "--dest", str(tmp_path / "r")]) == 0
     assert capsys.readouterr().out.strip().endswith("report.md")
@@ -174,8 +179,51 @@ def test_claim_verdicts_judge_each_claim_as_the_report_does(done, tmp_path):
     assert [v.text for v in verdicts] == [c.text for c in res.suite.claims]
     nfp = verdicts[1]
     assert nfp.metric == "forward passes per step" and nfp.verdict == REPRODUCED
-    assert nfp.better == "halt-only 1.000 ± 0.000" and nfp.worse == "continue 2.000 ± 0.000" and nfp.paper == "1 vs 2"
+    assert nfp.better == "halt-only 1.000 [1.000, 1.000]" and nfp.worse == "continue 2.000 [2.000, 2.000]"
+    assert nfp.paper == "1 vs 2" and nfp.settle == ""
     assert verdicts[0].paper == "87.4 vs 86.1" and verdicts[0].better.startswith("halt-only ")
     text = write_reports(out, tmp_path)[0].read_text()
     for v in verdicts:
-        assert f"| {v.text} | {v.metric} | {v.better} vs {v.worse} | {v.paper} | **{v.verdict}** |" in text
+        assert f"| {v.text} | {v.metric} | {v.better} vs {v.worse} | {v.paper} | **{v.verdict}** | " in text
+
+
+def test_a_cpu_budget_ends_on_training_cpu_time_across_sessions(done, tmp_path):
+    tmp_path = with_data(done, tmp_path)
+
+    def plan():
+        return tiny_plan(tmp_path, budget="0.4cpu-s", seeds=1, variants=["halt-only"])
+
+    control = Control()
+    for ev in run_experiment(plan(), control):  # first sitting: stopped by the user after 2 steps
+        if isinstance(ev, RunProgress) and isinstance(ev.event, TrainMetrics) and ev.event.step == 2:
+            first_cpu = ev.event.cpu_elapsed
+            control.request_stop()
+    assert 0 < first_cpu < 0.4 and plan().runs[0].state == "resumable"
+    events = list(run_experiment(plan()))  # second sitting: resumes and spends only what is left
+    assert [e.resumed for e in events if isinstance(e, RunBegan)] == [True]
+    result = next(e.result for e in events if isinstance(e, RunMeasured))
+    assert result["ended_by"] == "time" and result["budget"]["cpu_minutes"] == pytest.approx(0.4 / 60)
+    # the budget counts both sittings: it stops at the first whole step at or past 0.4 CPU-s
+    per_step = result["train_cpu_seconds"] / result["steps"]
+    assert 0.4 <= result["train_cpu_seconds"] < 0.4 + 3 * per_step + 0.05
+    assert result["metrics"]["train_cpu_minutes"] == pytest.approx(result["train_cpu_seconds"] / 60)
+    assert 0 <= result["metrics"]["valid_accuracy"] <= 1 and result["validity"]["count"] == 8
+    res = read_suite_results(tmp_path / "halting")
+    [run] = res.runs
+    assert len(run.eval_cpu_curve) >= 2 and run.eval_cpu_curve[-1][0] * 60 <= result["train_cpu_seconds"] + 1e-6
+    assert plan().counts() == {"done": 1}
+
+
+def test_the_estimate_counts_what_is_left(done, tmp_path):
+    out, _ = done
+    measured = estimate(tiny_plan(out, budget="6"))  # 2 more steps for each of 4 measured 4-step runs
+    assert measured.runs == 4 and not measured.rough
+    per_step = {r.variant: r.result()["train_cpu_seconds"] / r.result()["steps"] for r in tiny_plan(out).runs}
+    assert measured.seconds == pytest.approx(2 * 2 * (per_step["halt-only"] + per_step["continue"]), rel=0.2)
+    fresh = tiny_plan(tmp_path, budget="10")
+    rough = estimate(fresh, rate=1e9)
+    flops = sum(r.config.train.global_batch_size * step_flops(r.config.model)["train"] for r in fresh.runs)
+    assert rough.rough and rough.seconds == pytest.approx(10 * flops / (1e9 * MODEL_FRACTION))
+    cpu = estimate(tiny_plan(tmp_path, budget="2cpu-min"))
+    assert cpu.seconds == pytest.approx(4 * 120) and "about 8 min of training" in cpu.describe()
+    assert estimate(tiny_plan(out)).describe() == "nothing left to train"

@@ -1,4 +1,4 @@
-"""The verdict rule and the numbers behind it: mean and sample std over seeds, spread overlap, and the
+"""The verdict rule and the numbers behind it: mean and 95% t-interval over seeds, overlap, and the
 axis ticks of the report's plots."""
 
 import math
@@ -13,8 +13,11 @@ from trm_engine.experiments.stats import (
     REPRODUCED,
     TOO_FEW,
     overlap,
+    seeds_to_separate,
     summarize,
     summary_text,
+    t975,
+    to_settle,
     verdict,
 )
 
@@ -40,11 +43,25 @@ def test_verdicts(better, worse, higher, expected):
     assert verdict(summarize(better), summarize(worse), higher) == expected
 
 
-def test_spreads_overlap_when_the_intervals_meet():
-    a, b = summarize([0.5, 0.7]), summarize([0.2, 0.4])  # [0.459, 0.741] and [0.159, 0.441]: apart
+def test_intervals_are_95_percent_t_intervals_and_overlap_when_they_meet():
+    a = summarize([0.60, 0.62, 0.64])  # std 0.02, half-width 4.303 * 0.02 / sqrt(3) = 0.0497
+    assert a.half == pytest.approx(4.303 * 0.02 / math.sqrt(3)) and a.low == pytest.approx(0.62 - a.half)
+    b = summarize([0.50, 0.52, 0.54])  # [0.470, 0.570]: apart from a's [0.570, 0.670] by a hair
     assert not overlap(a, b) and not overlap(b, a)
-    c = summarize([0.35, 0.55])  # [0.309, 0.591] meets both
+    c = summarize([0.55, 0.57, 0.59])  # meets both
     assert overlap(a, c) and overlap(c, b)
+    assert summarize([0.5, 0.7]).half == pytest.approx(12.706 * 0.1)  # two seeds: a very wide interval
+    assert t975(1) == 12.706 and t975(11) == t975(10) and t975(5000) == 1.96
+
+
+def test_an_overlap_says_how_many_seeds_would_settle_it_or_that_none_would():
+    a, b = summarize([0.70, 0.80, 0.90]), summarize([0.65, 0.75, 0.85])  # diff 0.05, spreads 0.1 each
+    n = seeds_to_separate(a, b)
+    assert n is not None and t975(n - 1) * 0.2 / math.sqrt(n) < 0.05 <= t975(n - 2) * 0.2 / math.sqrt(n - 1)
+    assert f"about {n} seeds per variant" in to_settle(a, b, OVERLAP)
+    tie = summarize([0.5, 0.5, 0.5])
+    assert seeds_to_separate(tie, tie) is None and "tie" in to_settle(tie, tie, OVERLAP)
+    assert to_settle(a, b, REPRODUCED) == "" and "2 seeds" in to_settle(a, summarize([0.1]), TOO_FEW)
 
 
 def test_nice_ticks_cover_the_range_in_round_steps():
@@ -56,7 +73,8 @@ def test_nice_ticks_cover_the_range_in_round_steps():
 
 
 def test_summary_text_shows_accuracies_in_percent_and_skips_missing_values():
-    assert summary_text([0.5, 0.7], "exact_accuracy") == "60.0 ± 14.1"
+    assert summary_text([0.5, 0.7, 0.6], "exact_accuracy") == "60.0 [35.2, 84.8]"  # mean [95% interval]
     assert summary_text([0.874], "exact_accuracy") == "87.4"
-    assert summary_text([1.0, 1.0, float("nan")], "nfp") == "1.000 ± 0.000"
+    assert summary_text([0.91, 0.84], "exact_accuracy") == "87.5 [43.0, 100.0]"  # clipped to what % can be
+    assert summary_text([1.0, 1.0, float("nan")], "nfp") == "1.000 [1.000, 1.000]"
     assert summary_text([], "cell_accuracy") == "–"

@@ -86,7 +86,7 @@ def test_the_suites_show_their_claims_paper_numbers_and_scales(qtbot, panel):
     panel.suite_list.select("halting")
     assert "87.4% vs 86.1%" in panel.details.claim.text()
     assert [panel.details.variant_paper(r) for r in range(2)] == ["87.4% exact, NFP 1", "86.1% exact, NFP 2"]
-    assert "sudoku-mlp-lab on sudoku9-lab; 300 steps per run" in panel.details.scales.text()
+    assert "sudoku-mlp-lab on sudoku9-lab; 2000 steps per run" in panel.details.scales.text()
     assert "sudoku-extreme (official dataset)" in panel.details.scales.text()
     panel.suite_list.select("puzzles")
     assert panel.details.variant_paper(4) == "44.6% pass@2" and panel.details.variant_paper(5) == "40.3% pass@2"
@@ -107,8 +107,8 @@ def test_a_launch_fills_the_tables_live_and_the_report_shows_the_verdicts(qtbot,
                                                                           dialog_recorder, monkeypatch):
     panel = tiny
     assert [panel.runs_table.text(i, "State") for i in range(4)] == ["pending"] * 4
-    assert [panel.runs_table.text(i, "Variant") for i in range(4)] == ["halt-only", "halt-only", "continue",
-                                                                      "continue"]
+    assert [panel.runs_table.text(i, "Variant") for i in range(4)] == ["halt-only", "continue", "halt-only",
+                                                                      "continue"]  # seed by seed
     assert panel.run_action.isEnabled() and not panel.export_action.isEnabled()
     live = []  # what the table showed when each run was measured, and whether the suite was still running
     panel.session.row_changed.connect(lambda i: live.append(
@@ -135,8 +135,8 @@ def test_a_launch_fills_the_tables_live_and_the_report_shows_the_verdicts(qtbot,
     summary = panel.summary
     header = [summary.horizontalHeaderItem(c).text() for c in range(summary.columnCount())]
     assert header == ["variant", "exact %", "paper", "NFP", "paper", "cells %", "runs"]
-    assert [summary.text(0, c) for c in (0, 2, 3, 4, 6)] == ["halt-only", "87.4", "1.000 \u00b1 0.000", "1", "2/2"]
-    assert [summary.text(1, c) for c in (0, 3, 4)] == ["continue", "2.000 \u00b1 0.000", "2"]
+    assert [summary.text(0, c) for c in (0, 2, 3, 4, 6)] == ["halt-only", "87.4", "1.000 [1.000, 1.000]", "1", "2/2"]
+    assert [summary.text(1, c) for c in (0, 3, 4)] == ["continue", "2.000 [2.000, 2.000]", "2"]
 
     (tmp_path / "a-file").write_text("")
     dialog_recorder.open_paths.append(tmp_path / "a-file" / "report")
@@ -149,8 +149,8 @@ def test_a_launch_fills_the_tables_live_and_the_report_shows_the_verdicts(qtbot,
     with qtbot.waitSignal(panel.session.reported, timeout=60000):
         panel.export_action.trigger()
     text = (dest / "report.md").read_text()
-    assert "| half the passes | forward passes per step | halt-only 1.000 \u00b1 0.000 vs continue 2.000 " \
-           "\u00b1 0.000 | 1 vs 2 | **direction reproduced** |" in text
+    assert "| half the passes | forward passes per step | halt-only 1.000 [1.000, 1.000] vs continue 2.000 " \
+           "[2.000, 2.000] | 1 vs 2 | **direction reproduced** | – |" in text
     assert (dest / "nfp.png").is_file() and (dest / "curve_eval_exact.png").is_file()
     assert panel.verdicts.verdict_texts() == [REPRODUCED]
     opened = []
@@ -158,7 +158,7 @@ def test_a_launch_fills_the_tables_live_and_the_report_shows_the_verdicts(qtbot,
     panel.open_report_action.trigger()
     assert [u.toLocalFile() for u in opened] == [str(dest)]
 
-    panel.runs_table.selectRow(2)
+    panel.runs_table.selectRow(1)  # continue, seed 0 (runs go seed by seed)
     panel.monitor_action.trigger()
     assert window.current_area() == "train"
     assert window.panels["train"].monitor.current == tmp_path / "out" / "tiny-halting" / "continue" / "seed0"

@@ -25,6 +25,7 @@ _EXPORTS = {
                "RunMeasured", "RunNotMeasured", "ExperimentFinished", "ExperimentStopped"),
     "results": ("read_suite_results", "SuiteResults", "RunResult", "find_suite_dirs"),
     "report": ("write_report", "write_reports", "claim_verdicts", "ClaimVerdict"),
+    "estimate": ("estimate", "Estimate"),
     "stats": ("Summary", "summarize", "summary_text", "verdict", "REPRODUCED", "NOT_REPRODUCED", "OVERLAP"),
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}

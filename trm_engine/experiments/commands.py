@@ -30,7 +30,9 @@ def register(sub, bench_sub) -> None:
         p.add_argument("--scale", choices=("lab", "paper"), default="lab", help=SCALE_HELP)
         p.add_argument("--seeds", type=count(1), default=None, help="seeds 0..K-1 (default 3 at lab scale, 1 at paper)")
         p.add_argument("--budget", metavar="B", help="per run: optimizer steps (300, 300steps), wall clock "
-                                                     "(20m, 90s, 1h) or both (300steps,20m); default: the suite's")
+                                                     "(20m, 90s, 1h), CPU time of the training thread "
+                                                     "(10cpu-min, 600cpu-s; needs --threads 1) or several "
+                                                     "(300steps,20m); default: the suite's")
         p.add_argument("--out", metavar="DIR", help="experiment folder (default: the app's data dir)/experiments")
         p.add_argument("--data", action="append", metavar="NAME=PATH",
                        help="an official dataset file for paper scale, e.g. sudoku-extreme=data/sudoku.h5")
@@ -100,6 +102,9 @@ def _plan(args) -> int:
               f"{r.detail}")
     counts = ", ".join(f"{n} {state}" for state, n in plan.counts().items())
     print(f"  {counts}")
+    from .estimate import estimate
+
+    print(f"  {estimate(plan).describe()}")
     return 0
 
 
@@ -107,6 +112,7 @@ def _run(args) -> int:
     from ..progress import Progress
     from ..train.control import Control
     from ..train.events import EvalResult, TrainMetrics
+    from .estimate import estimate
     from .events import (
         ExperimentFinished,
         ExperimentStopped,
@@ -119,6 +125,8 @@ def _run(args) -> int:
     from .runner import run_experiment
 
     plan = make_plan(args)
+    print(f"{plan.suite.name}: {estimate(plan).describe()}", flush=True)  # before anything starts, even --quiet
+    print(f"  resume (or extend) with: {plan.command()}", flush=True)
     control = Control()
     signal.signal(signal.SIGINT, lambda *_: control.request_stop())  # Ctrl+C: checkpoint, stop; rerun resumes
     signal.signal(signal.SIGTERM, lambda *_: control.request_stop())

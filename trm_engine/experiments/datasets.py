@@ -2,8 +2,10 @@
 
 A lab recipe (suites.json "datasets") is built on first use into `<out>/_data/<name>-<hash>.h5`, where
 the hash covers the recipe, so an edited recipe gets a new file and every run of a suite shares one.
-Sudoku lab data comes from independent random full grids with a few random blanks (train/bench.py's
-helpers): a small model learns it within minutes, and train and test never share a grid. Paper-scale
+Sudoku lab data ("unique") comes from independent random full grids, each blanked in random order down
+to a drawn number of blanks while its solution stays unique (the generator's rating is kept), so exact
+accuracy is the one right answer and train and test never share a grid. The older "random-grids" kind
+blanks random cells with no uniqueness check (easy data for quick demos). Paper-scale
 datasets are official files (sudoku-extreme, maze-hard, arc1, arc2) passed as `NAME=PATH`.
 """
 
@@ -63,6 +65,9 @@ def build_recipe(spec: DatasetSpec):
     """Build a lab recipe in memory (PuzzleDataset)."""
     p = dict(spec.params)
     try:
+        if spec.kind == "unique" and spec.family == "sudoku":
+            return _unique_sudoku(int(p["train"]), int(p["test"]), tuple(p["blanks"]), int(p.get("seed", 0)),
+                                  int(p.get("box", 3)))
         if spec.kind == "random-grids" and spec.family == "sudoku":
             return _random_grid_sudoku(int(p["train"]), int(p["test"]), tuple(p["blanks"]), int(p.get("seed", 0)),
                                        int(p.get("box", 3)))
@@ -91,6 +96,36 @@ def _random_grid_sudoku(train: int, test: int, blanks: tuple[int, int], seed: in
     ds = sudoku_dataset(puzzles[:train], grids[:train], (puzzles[train:], grids[train:]), box=box)
     ds.metadata.update({"source": "trm experiments lab recipe", "seed": seed, "blanks": [lo, hi],
                         "note": "independent random full grids; exact accuracy is against the generating grid"})
+    return ds
+
+
+def _unique_sudoku(train: int, test: int, blanks: tuple[int, int], seed: int, box: int):
+    """Unique-solution puzzles from independent full grids, blanks drawn uniformly from [lo, hi]."""
+    from ..puzzles.generate import SudokuSettings, generate_sudoku
+    from ..train.bench import sudoku_dataset
+
+    lo, hi = blanks
+    cells = (box * box) ** 2
+    if not 0 < lo <= hi < cells:
+        raise ConfigError(f"sudoku recipe: blanks must satisfy 0 < lo <= hi < {cells}, got {blanks}")
+    counts = np.random.default_rng(seed).integers(lo, hi + 1, train + test)
+    puzzles = np.zeros((train + test, cells), np.int8)
+    solutions = np.zeros_like(puzzles)
+    ratings = np.zeros(train + test, np.int64)
+    for k in np.unique(counts):  # one generator call per blank count: it blanks down to min_clues
+        rows = np.flatnonzero(counts == k)
+        got = generate_sudoku(len(rows), seed * 1000 + int(k), SudokuSettings(box=box, min_clues=cells - int(k)))
+        puzzles[rows], solutions[rows], ratings[rows] = (got.puzzles.reshape(len(rows), -1),
+                                                         got.solutions.reshape(len(rows), -1), got.ratings)
+    made = (puzzles == 0).sum(1)
+    ds = sudoku_dataset(puzzles[:train], solutions[:train], (puzzles[train:], solutions[train:]), box=box)
+    ds.metadata.update({
+        "source": "trm experiments lab recipe", "seed": seed, "blanks": [lo, hi], "unique": True,
+        "blanks_made": {"train_mean": float(made[:train].mean()), "test_mean": float(made[train:].mean()),
+                        "min": int(made.min()), "max": int(made.max())},
+        "rating": {"train_mean": float(ratings[:train].mean()), "test_mean": float(ratings[train:].mean()),
+                   "max": int(ratings.max()), "meaning": "dead ends of a full search (puzzles/sudoku_search.py)"},
+        "note": "independent random full grids, unique solutions; exact accuracy is against the one solution"})
     return ds
 
 

@@ -30,44 +30,61 @@ _SAME_RUN = RESUMABLE_CHANGES | {"model.vocab_size", "model.seq_len", "model.num
 
 @dataclass(frozen=True)
 class Budget:
-    """How long each run trains: optimizer steps, minutes of wall clock, or both (whichever ends first)."""
+    """How long each run trains: optimizer steps, minutes of wall clock, CPU minutes of the training
+    thread, or a mix (whichever ends first). CPU time is the fair "equal compute" budget on a shared
+    machine: another process's load slows the wall clock but not the CPU time a run is given."""
 
-    steps: int = 0  # 0 = the suite's default steps at this scale (or the preset's length)
-    minutes: float = 0.0  # 0 = no time limit
+    steps: int = 0  # 0 = the suite's default budget at this scale (or the preset's length)
+    minutes: float = 0.0  # 0 = no wall-clock limit
+    cpu_minutes: float = 0.0  # 0 = no CPU-time limit (time.thread_time of the training thread, steps only)
+
+    @property
+    def timed(self) -> bool:
+        return bool(self.minutes or self.cpu_minutes)
 
     def describe(self) -> str:
-        parts = ([f"{self.steps} steps"] if self.steps else []) + ([f"{self.minutes:g} min"] if self.minutes else [])
+        parts = ([f"{self.steps} steps"] if self.steps and self.steps < TIME_BUDGET_STEPS else [])
+        parts += ([f"{self.minutes:g} min"] if self.minutes else [])
+        parts += ([f"{self.cpu_minutes:g} CPU-min"] if self.cpu_minutes else [])
         return " or ".join(parts) or "the preset's length"
 
     def to_arg(self) -> str:
-        return ",".join(([f"{self.steps}steps"] if self.steps else []) + ([f"{self.minutes:g}m"] if self.minutes else []))
+        return ",".join(([f"{self.steps}steps"] if self.steps else []) + ([f"{self.minutes:g}m"] if self.minutes else [])
+                        + ([f"{self.cpu_minutes:g}cpu-min"] if self.cpu_minutes else []))
 
     def to_dict(self) -> dict:
-        return {"steps": self.steps, "minutes": self.minutes}
+        return {"steps": self.steps, "minutes": self.minutes} | (
+            {"cpu_minutes": self.cpu_minutes} if self.cpu_minutes else {})
 
 
-_PART = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(steps?|s|sec|m|min|h)?\s*$")
+_PART = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(steps?|s|sec|m|min|h|cpu-?s|cpu-?sec|cpu-?m|cpu-?min|cpu-?h)?\s*$")
+_SECONDS = {"s": 1 / 60, "sec": 1 / 60, "m": 1, "min": 1, "h": 60}
 
 
 def parse_budget(text: str | None) -> Budget:
-    """'300' or '300steps' (optimizer steps), '20m', '90s', '1.5h' (wall clock), or both: '300steps,20m'."""
+    """'300' or '300steps' (optimizer steps), '20m', '90s', '1.5h' (wall clock), '10cpu-min', '600cpu-s'
+    (CPU time of the training thread), or several joined by commas: '300steps,20m'."""
     if not text:
         return Budget()
-    steps, minutes = 0, 0.0
+    steps, minutes, cpu = 0, 0.0, 0.0
     for part in text.split(","):
         m = _PART.match(part)
         if not m:
-            raise ConfigError(f"--budget {text!r}: expected e.g. 300 (steps), 300steps, 20m, 90s, 1h or 300steps,20m")
+            raise ConfigError(f"--budget {text!r}: expected e.g. 300 (steps), 300steps, 20m, 90s, 1h, 10cpu-min "
+                              "or 300steps,20m")
         value, unit = float(m.group(1)), (m.group(2) or "steps")
         if unit.startswith("step"):
             if not value.is_integer() or value < 1:
                 raise ConfigError(f"--budget {text!r}: steps must be a whole number >= 1")
             steps = int(value)
+            continue
+        if value <= 0:
+            raise ConfigError(f"--budget {text!r}: a time budget must be positive")
+        if unit.startswith("cpu"):
+            cpu = value * _SECONDS[unit[3:].lstrip("-")]
         else:
-            minutes = value * {"s": 1 / 60, "sec": 1 / 60, "m": 1, "min": 1, "h": 60}[unit]
-            if minutes <= 0:
-                raise ConfigError(f"--budget {text!r}: a time budget must be positive")
-    return Budget(steps, minutes)
+            minutes = value * _SECONDS[unit]
+    return Budget(steps, minutes, cpu)
 
 
 @dataclass
@@ -133,7 +150,7 @@ class ExperimentPlan:
         """The `trm experiments run` command line that makes (or resumes) this plan."""
         args = ["trm", "experiments", "run", self.suite.name, "--scale", self.scale, "--seeds", str(len(self.seeds)),
                 "--out", str(self.out)]
-        if self.budget.steps or self.budget.minutes:
+        if self.budget.steps or self.budget.timed:
             args += ["--budget", self.budget.to_arg()]
         for name, path in self.data_paths.items():
             args += ["--data", f"{name}={path}" if name else path]
@@ -184,14 +201,13 @@ def plan_experiment(suite: Suite | str, scale: str = "lab", seeds: int | list[in
             raise ConfigError(f"suite {suite.name}: variant {v.name} names no preset or dataset at {scale} scale")
         ds = suite.dataset(spec.data)
         path = dataset_path(ds, out, data_paths)
-        steps = budget.steps or spec.steps
+        given = budget if (budget.steps or budget.timed) else Budget(spec.steps, 0.0, spec.cpu_minutes)
+        steps = given.steps or (TIME_BUDGET_STEPS if given.timed else 0)
         extra = ["train.seed={seed}", f"name={suite.name}/{v.name}/seed{{seed}}"]
-        if budget.minutes and not budget.steps:
-            steps = TIME_BUDGET_STEPS
         if steps:
             extra += [f"train.steps={steps}", "train.epochs=0"]
-        if threads:
-            extra.append(f"train.threads={threads}")
+        if threads or given.cpu_minutes:  # a CPU-time budget counts one thread: run on one unless told otherwise
+            extra.append(f"train.threads={threads or 1}")
         if device:
             extra.append(f"train.device={device}")
         for seed in seed_list:
@@ -202,10 +218,16 @@ def plan_experiment(suite: Suite | str, scale: str = "lab", seeds: int | list[in
                 cfg = apply_overrides(load_preset(spec.preset), items)
             except ConfigError as exc:
                 raise ConfigError(f"suite {suite.name}, variant {v.name} ({scale}): {exc}") from None
+            if given.cpu_minutes and cfg.train.threads != 1:
+                raise ConfigError(f"suite {suite.name}: a CPU-time budget ({given.describe()}) counts the training "
+                                  f"thread's CPU time, so it needs one torch thread: give --threads 1 "
+                                  f"(train.threads is {cfg.train.threads})")
             run = PlannedRun(suite.name, v.name, seed, scale, out / suite.name / v.name / f"seed{seed}", cfg, ds,
-                             path, Budget(cfg.train.steps if steps else 0, budget.minutes))
+                             path, Budget(cfg.train.steps if steps else 0, given.minutes, given.cpu_minutes))
             _set_state(run)
             runs.append(run)
+    # seed by seed (every variant's seed 0, then seed 1, ...): a suite cut short still compares variants
+    runs.sort(key=lambda r: seed_list.index(r.seed))
     return ExperimentPlan(suite, scale, tuple(seed_list), budget, out, runs, tuple(overrides), data_paths,
                           threads, device, tuple(recipe_overrides), tuple(variants or ()), str(suite_file or ""))
 

@@ -12,13 +12,14 @@ from pathlib import Path
 from ..config import load_preset
 from .plots import PALETTE, Bar, Series, bar_chart, lighten, line_chart
 from .results import SuiteResults, find_suite_dirs, read_suite_results
-from .stats import scaled, summarize, summary_text, verdict
+from .stats import scaled, summarize, summary_text, to_settle, verdict
 from .suites import METRICS
 
 REPORT_FILE = "report.md"
 RULE = ("Verdict rule: *direction reproduced* only if the variant the paper finds better has the better mean "
-        "**and** the spreads (mean ± sample std over seeds) do not overlap; *not reproduced* if the other "
-        "variant is better without overlap; otherwise *inconclusive: overlapping spread* (or fewer than 2 seeds).")
+        "**and** the 95% confidence intervals of the two means (Student's t over seeds, shown as mean [low, high]) "
+        "do not overlap; *not reproduced* if the other variant is better without overlap; otherwise "
+        "*inconclusive*, with the reason and what would settle it.")
 
 
 def write_reports(path: str | Path, dest: str | Path | None = None, command: list[str] | None = None) -> list[Path]:
@@ -42,7 +43,8 @@ def scale_line(res: SuiteResults) -> str:
     steps = sorted({r.result["steps"] for r in res.runs if r.measured})
     ended = sorted({r.result["ended_by"] for r in res.runs if r.measured})
     minutes = res.manifest.get("budget", {}).get("minutes")
-    length = (f"{'/'.join(map(str, steps))} optimizer steps per run" if steps else "")
+    length = (f"{min(steps)}-{max(steps)} optimizer steps per run" if len(steps) > 1 else
+              f"{steps[0]} optimizer steps per run" if steps else "")
     if "time" in ended and minutes:
         length += f" (a {minutes:g}-minute budget per run)"
     datasets = "; ".join(_dataset_text(res, name) for name in
@@ -54,7 +56,27 @@ def scale_line(res: SuiteResults) -> str:
     if res.scale == "lab":
         paper = _paper_scale(res)
         line += f" **This is not the paper's scale** ({paper}); compare directions, not absolute numbers."
-    return line
+    return line + "\n\n" + budget_line(res)
+
+
+def budget_line(res: SuiteResults) -> str:
+    """Which budget the runs had (equal CPU time, wall clock or optimizer steps) and why, for this claim."""
+    asked = res.manifest.get("budget", {})
+    first = res.suite.variants[0]
+    spec = res.suite.spec(first, res.scale) if res.scale else None
+    cpu = asked.get("cpu_minutes") or (0 if asked.get("steps") or asked.get("minutes") else spec and spec.cpu_minutes)
+    steps = asked.get("steps") or (spec.steps if spec and not cpu and not asked.get("minutes") else 0)
+    threads = next(iter(res.configs.values()), {}).get("train", {}).get("threads", 0)
+    if cpu:
+        text = (f"**Budget: equal training CPU time**, {cpu:g} CPU-minutes per run, counted as the CPU time of the "
+                f"training thread in optimizer steps (`time.thread_time`, {threads or '?'} torch thread; evaluation "
+                "excluded; resumed sessions add up), so a shared, loaded machine slows the runs but does not "
+                "change what each gets; runs take as many steps as fit.")
+    elif asked.get("minutes"):
+        text = f"**Budget: equal wall clock**, {asked['minutes']:g} minutes per run on one machine."
+    else:
+        text = f"**Budget: equal optimizer steps**, {steps or 'the preset’s'} per run."
+    return text + (f" Why: {res.suite.budget_note}." if res.suite.budget_note else "")
 
 
 def _count(n: int, noun: str) -> str:
@@ -87,7 +109,7 @@ def write_report(res: SuiteResults, dest: str | Path, command: list[str] | None 
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     suite = res.suite
-    lines = [f"# {suite.title} (`{suite.name}`)", "",
+    lines = [f"# {suite.title} (`{suite.name}`)", ""] + _partial(res) + [
              f"**The paper's claim** (arXiv 2510.04871, {suite.ref}): {suite.claim}", "", scale_line(res), "",
              "Produced by:", "", "```"]
     seen = []
@@ -102,6 +124,19 @@ def write_report(res: SuiteResults, dest: str | Path, command: list[str] | None 
     path = dest / REPORT_FILE
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def _partial(res: SuiteResults) -> list[str]:
+    """A banner when not every planned run is measured: what is missing and the command that resumes."""
+    seeds = res.manifest.get("seeds", [])
+    planned = len(res.suite.variants) * len(seeds)
+    measured = sum(r.measured for r in res.runs)
+    if not planned or measured >= planned:
+        return []
+    command = (res.manifest.get("commands") or [{}])[-1].get("command", "trm experiments run ...")
+    return [f"> **PARTIAL RESULTS: {measured} of {planned} runs measured.** The verdicts below judge only what "
+            f"is measured. Resume (measured runs are skipped, a stopped run continues from its checkpoint and "
+            f"keeps its budget):", ">", f"> `{command}`", ""]
 
 
 def _results_table(res: SuiteResults) -> list[str]:
@@ -139,6 +174,7 @@ class ClaimVerdict:
     worse: str
     paper: str  # the paper's figures, "87.4 vs 74.7", or "–"
     verdict: str  # one of stats.VERDICTS
+    settle: str = ""  # for an inconclusive verdict: what would settle it (stats.to_settle)
 
 
 def claim_verdicts(res: SuiteResults) -> list[ClaimVerdict]:
@@ -148,16 +184,19 @@ def claim_verdicts(res: SuiteResults) -> list[ClaimVerdict]:
         metric = METRICS[c.metric]
         a, b = res.values(c.better, c.metric), res.values(c.worse, c.metric)
         pa, pb = (res.suite.variant(c.better).paper.get(c.metric), res.suite.variant(c.worse).paper.get(c.metric))
+        sa, sb = summarize([scaled(c.metric, x) for x in a]), summarize([scaled(c.metric, x) for x in b])
+        said = verdict(sa, sb, metric.higher_is_better)
         out.append(ClaimVerdict(c.text or f"{c.better} beats {c.worse}", metric.label,
                                 f"{c.better} {summary_text(a, c.metric)}", f"{c.worse} {summary_text(b, c.metric)}",
-                                f"{pa:g} vs {pb:g}" if pa is not None and pb is not None else "–",
-                                verdict(summarize(a), summarize(b), metric.higher_is_better)))
+                                f"{pa:g} vs {pb:g}" if pa is not None and pb is not None else "–", said,
+                                to_settle(sa, sb, said)))
     return out
 
 
 def _verdicts(res: SuiteResults) -> list[str]:
-    rows = ["## Verdicts", "", "| claim | metric | measured (better vs worse) | paper | verdict |", "|---|---|---|---|---|"]
-    rows += [f"| {v.text} | {v.metric} | {v.better} vs {v.worse} | {v.paper} | **{v.verdict}** |"
+    rows = ["## Verdicts", "", "| claim | metric | measured (better vs worse) | paper | verdict | to settle |",
+            "|---|---|---|---|---|---|"]
+    rows += [f"| {v.text} | {v.metric} | {v.better} vs {v.worse} | {v.paper} | **{v.verdict}** | {v.settle or '–'} |"
              for v in claim_verdicts(res)]
     return rows
 
@@ -173,26 +212,41 @@ def _plots(res: SuiteResults, dest: Path) -> list[tuple[str, str]]:
         for v in res.suite.variants:
             vals = [scaled(m, x) for x in res.values(v.name, m)]
             s = summarize(vals)
-            bars.append(Bar(v.name, s.mean, s.std, vals, v.paper.get(m)))
+            bars.append(Bar(v.name, s.mean, s.half, vals, v.paper.get(m)))  # error bar: the 95% interval
         file = f"{m}.png"
         bar_chart(dest / file, f"{res.suite.name}: {METRICS[m].label} ({res.scale} scale)", METRICS[m].label, bars)
         out.append((METRICS[m].label, file))
     groups = res.by_variant()
     for kind, label, file in (("eval", "test exact accuracy (%)", "curve_eval_exact.png"),
+                              ("cpu", "test exact accuracy (%)", "curve_eval_exact_cpu.png"),
                               ("loss", "training loss", "curve_train_loss.png")):
         series = []
         for i, name in enumerate(names):
             color = PALETTE[i % len(PALETTE)]
-            curves = [r.eval_curve if kind == "eval" else r.loss_curve for r in groups.get(name, [])]
-            curves = [[(s, y * 100 if kind == "eval" else y) for s, y in c] for c in curves if c]
+            curves = [{"eval": r.eval_curve, "cpu": r.eval_cpu_curve, "loss": r.loss_curve}[kind]
+                      for r in groups.get(name, [])]
+            curves = [[(s, y if kind == "loss" else y * 100) for s, y in c] for c in curves if c]
             series += [Series("", c, lighten(color), 1) for c in curves]
-            mean = _mean_curve(curves)
+            mean = _mean_by_index(curves) if kind == "cpu" else _mean_curve(curves)
             if mean:
                 series.append(Series(name, mean, color, 3))
+        if kind == "cpu" and not any(r.result and r.result.get("train_cpu_seconds") for r in res.runs):
+            continue  # runs from before CPU time was recorded
         if series:
-            line_chart(dest / file, f"{res.suite.name}: {label} during training", "optimizer step", label, series)
-            out.append((label, file))
+            x = "training CPU minutes (one thread)" if kind == "cpu" else "optimizer step"
+            line_chart(dest / file, f"{res.suite.name}: {label} during training", x, label, series)
+            out.append((f"{label} by {'CPU time' if kind == 'cpu' else 'step'}" if kind != "loss" else label, file))
     return out
+
+
+def _mean_by_index(curves: list[list[tuple[float, float]]]) -> list[tuple[float, float]]:
+    """Mean over seeds of each run's i-th point (x and y both averaged): runs on a CPU budget evaluate at
+    the same steps but reach them at slightly different CPU times."""
+    if not curves:
+        return []
+    n = min(len(c) for c in curves)
+    return [(sum(c[i][0] for c in curves) / len(curves), sum(c[i][1] for c in curves) / len(curves))
+            for i in range(n)]
 
 
 def _mean_curve(curves: list[list[tuple[float, float]]]) -> list[tuple[float, float]]:
@@ -204,17 +258,19 @@ def _mean_curve(curves: list[list[tuple[float, float]]]) -> list[tuple[float, fl
 
 
 def _runs_table(res: SuiteResults) -> list[str]:
-    rows = ["## Runs", "", "| variant | seed | state | steps | ended by | exact % | cells % | training min | s/step | "
-            "wall min |", "|---|---|---|---|---|---|---|---|---|---|"]
+    rows = ["## Runs", "", "| variant | seed | state | steps | ended by | exact % | valid % | cells % | training CPU min "
+            "| training min | s/step | wall min |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     order = {v.name: i for i, v in enumerate(res.suite.variants)}
     for r in sorted(res.runs, key=lambda r: (order.get(r.variant, len(order)), r.seed)):
         if not r.measured:
-            rows.append(f"| {r.variant} | {r.seed} | {r.state} | – | not measured | – | – | – | – | – |")
+            rows.append(f"| {r.variant} | {r.seed} | {r.state} | – | not measured | – | – | – | – | – | – | – |")
             continue
         x, m = r.result, r.result["metrics"]
-        exact, cells = (f"{m[k] * 100:.1f}" if k in m else "–" for k in ("exact_accuracy", "cell_accuracy"))
-        rows.append(f"| {r.variant} | {r.seed} | {r.state} | {x['steps']} | {x['ended_by']} | {exact} | "
-                    f"{cells} | {x['train_seconds'] / 60:.1f} | {m['seconds_per_step']:.3f} | "
+        exact, valid, cells = (f"{m[k] * 100:.1f}" if k in m else "–"
+                               for k in ("exact_accuracy", "valid_accuracy", "cell_accuracy"))
+        cpu = f"{x['train_cpu_seconds'] / 60:.1f}" if x.get("train_cpu_seconds") else "–"
+        rows.append(f"| {r.variant} | {r.seed} | {r.state} | {x['steps']} | {x['ended_by']} | {exact} | {valid} | "
+                    f"{cells} | {cpu} | {x['train_seconds'] / 60:.1f} | {m['seconds_per_step']:.3f} | "
                     f"{x['wall_seconds'] / 60:.1f} |")
     return rows
 
@@ -233,6 +289,10 @@ def _notes(res: SuiteResults) -> list[str]:
     notes.append(f"- Seconds per optimizer step are training time only (evaluation excluded), measured on "
                  f"{', '.join(devices)} with {threads or 'default'} torch thread(s) on a machine "
                  "that may be shared; they compare variants run in the same session, not machines.")
+    if any(r.result.get("budget", {}).get("cpu_minutes") for r in measured):
+        notes.append("- CPU time is not perfectly independent of load: on a busy machine a step costs somewhat "
+                     "more CPU time (shared caches and cores), so the runs go seed by seed, every variant's seed "
+                     "k before seed k+1, to see similar load; the steps column shows what each run got.")
     rising = []
     for name, runs in res.by_variant().items():
         curve = _mean_curve([r.eval_curve for r in runs if r.eval_curve])
@@ -242,7 +302,9 @@ def _notes(res: SuiteResults) -> list[str]:
         notes.append(f"- Test accuracy was still rising at the end of the budget ({', '.join(rising)}: more than one "
                      "point over the last evaluation interval), so this compares how far each variant got within "
                      "the budget, not converged accuracy as in the paper.")
-    notes.append(f"- Total wall clock of the measured runs: {wall:.0f} min. Python {sys.version.split()[0]}.")
+    cpu = sum(r.result.get("train_cpu_seconds", 0.0) for r in measured) / 60
+    notes.append(f"- Total training CPU time of the measured runs: {cpu:.0f} CPU-min (one thread; evaluation "
+                 f"excluded); total wall clock: {wall:.0f} min. Python {sys.version.split()[0]}.")
     notes.append("- Every run is a normal run directory (config.json, metrics.jsonl, checkpoints/) under the "
                  "experiment folder; `trm experiments run` with the same arguments skips measured runs and resumes "
                  "stopped ones.")

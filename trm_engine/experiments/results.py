@@ -26,6 +26,7 @@ class Timing:
     train_seconds: float  # optimizer-step time, evaluation excluded, all sessions
     timed_steps: int  # the steps train_seconds covers (up to each session's last train-metrics line)
     wall_seconds: float  # from each session's start to its last event, all sessions
+    cpu_seconds: float = 0.0  # CPU seconds of the training thread in optimizer steps, all sessions
 
     @property
     def seconds_per_step(self) -> float:
@@ -34,17 +35,18 @@ class Timing:
 
 def read_timing(rd: RunDirectory) -> Timing:
     """Sum the sessions of a run: each starts with RunStarted; TrainMetrics.elapsed restarts at 0."""
-    train = wall = 0.0
+    train = wall = cpu = 0.0
     steps = 0
     start = None
     last_train = None
     last_time = None
 
     def close() -> None:
-        nonlocal train, wall, steps
+        nonlocal train, wall, steps, cpu
         if start is not None:
             if last_train is not None:
                 train += last_train.elapsed
+                cpu += last_train.cpu_elapsed
                 steps += last_train.step - start.step
             wall += (last_time or start.time) - start.time
 
@@ -57,17 +59,24 @@ def read_timing(rd: RunDirectory) -> Timing:
             last_train = ev
         last_time = ev.time
     close()
-    return Timing(train, steps, wall)
+    return Timing(train, steps, wall, cpu)
 
 
-def build_result(run: PlannedRun, rd: RunDirectory, final_eval: EvalResult | None, ended_by: str) -> dict:
-    """result.json of one run: metrics (fractions), timing, evaluation, and what the run was."""
+def build_result(run: PlannedRun, rd: RunDirectory, final_eval: EvalResult | None, ended_by: str,
+                 valid: dict | None = None, session_cpu: float | None = None) -> dict:
+    """result.json of one run: metrics (fractions), timing, evaluation, and what the run was.
+    `session_cpu`: the run's CPU seconds as the runner knows them (all sessions, up to the last step,
+    which metrics.jsonl may not have logged yet)."""
     cfg = RunDirectory(rd.path).config()
     model = cfg["model"]
     timing = read_timing(rd)
     step = int(rd.status().get("step", 0))
+    cpu = max(timing.cpu_seconds, session_cpu or 0.0)
     metrics: dict[str, float] = {"nfp": 2.0 if model["act_continue"] else 1.0,
-                                 "seconds_per_step": timing.seconds_per_step}
+                                 "seconds_per_step": timing.seconds_per_step, "steps": float(step),
+                                 "train_cpu_minutes": cpu / 60}
+    if valid is not None:
+        metrics["valid_accuracy"] = valid["valid_accuracy"]
     evaluation = None
     if final_eval is not None:
         metrics["exact_accuracy"] = final_eval.exact_accuracy
@@ -83,7 +92,8 @@ def build_result(run: PlannedRun, rd: RunDirectory, final_eval: EvalResult | Non
     return {"suite": run.suite, "variant": run.variant, "seed": run.seed, "scale": run.scale,
             "budget": run.budget.to_dict(), "ended_by": ended_by, "steps": step, "metrics": metrics,
             "train_seconds": timing.train_seconds, "timed_steps": timing.timed_steps,
-            "wall_seconds": timing.wall_seconds, "evaluation": evaluation, "dataset": run.dataset.name,
+            "wall_seconds": timing.wall_seconds, "train_cpu_seconds": cpu, "validity": valid,
+            "evaluation": evaluation, "dataset": run.dataset.name,
             "train_flops_per_example_step": flops["train"], "batch": cfg["train"]["global_batch_size"],
             "device": rd.status().get("device", ""), "threads": cfg["train"]["threads"],
             "measured": time.time()}
@@ -98,6 +108,7 @@ class RunResult:
     result: dict | None  # result.json; None while not measured
     eval_curve: list[tuple[int, float]] = field(default_factory=list)  # (step, eval exact accuracy)
     loss_curve: list[tuple[int, float]] = field(default_factory=list)  # (step, train loss)
+    eval_cpu_curve: list[tuple[float, float]] = field(default_factory=list)  # (training CPU min, eval exact)
 
     @property
     def measured(self) -> bool:
@@ -155,14 +166,20 @@ def read_suite_results(suite_dir: str | Path) -> SuiteResults:
 def _read_run(variant: str, seed: int, rd: RunDirectory) -> RunResult:
     result = read_json(rd.path / RESULT_FILE) or None
     run = RunResult(variant, seed, rd.path, rd.summary()["state"], result)
+    offset = cpu = 0.0  # CPU seconds of earlier sessions; this session's so far
     for ev in rd.events()[0]:
-        if isinstance(ev, EvalResult):
+        if isinstance(ev, RunStarted):
+            offset, cpu = offset + cpu, 0.0
+        elif isinstance(ev, EvalResult):
             run.eval_curve.append((ev.step, ev.exact_accuracy))
+            run.eval_cpu_curve.append(((offset + cpu) / 60, ev.exact_accuracy))
         elif isinstance(ev, TrainMetrics):
             run.loss_curve.append((ev.step, ev.loss))
+            cpu = ev.cpu_elapsed
     # a resumed run may have evaluated the same step twice (trainer, then the runner): keep the last
     run.eval_curve = sorted(dict(run.eval_curve).items())
     run.loss_curve = sorted(dict(run.loss_curve).items())
+    run.eval_cpu_curve = sorted(dict(run.eval_cpu_curve).items())
     return run
 
 

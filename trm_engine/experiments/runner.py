@@ -18,12 +18,15 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 
+import numpy as np
+
 from ..data.dataset import PuzzleDataset
 from ..errors import ConfigError, DataError, RunError, TrmError
 from ..eval.evaluate import evaluate
 from ..model.checkpoint import load_model
 from ..train.control import Control
 from ..train.events import EvalResult, RunFailed, RunStopped
+from ..train.recipe import eval_augmentations
 from ..train.run_dir import RunDirectory, read_json, write_json_atomic
 from ..train.trainer import Trainer
 from .datasets import ensure_dataset
@@ -45,12 +48,16 @@ from .suites import suites_document
 
 
 class RunControl(Control):
-    """The trainer's control for one run: the experiment's stop and pause, plus the minutes budget."""
+    """The trainer's control for one run: the experiment's stop and pause, plus the time budgets. The
+    CPU budget compares `cpu_spent()` (the trainer's step CPU seconds this session, updated after each
+    whole step) with what is left of it, so it never interrupts a step."""
 
-    def __init__(self, parent: Control, seconds_left: float | None = None):
+    def __init__(self, parent: Control, seconds_left: float | None = None, cpu_seconds_left: float | None = None):
         super().__init__()
         self.parent = parent
         self.deadline = time.monotonic() + seconds_left if seconds_left is not None else None
+        self.cpu_left = cpu_seconds_left
+        self.cpu_spent: Callable[[], float] = lambda: 0.0
         self.budget_reached = False
 
     @property
@@ -58,6 +65,8 @@ class RunControl(Control):
         if self._stop.is_set() or self.parent.stop_requested:
             return True
         if self.deadline is not None and time.monotonic() >= self.deadline:
+            self.budget_reached = True
+        if self.cpu_left is not None and self.cpu_spent() >= self.cpu_left:
             self.budget_reached = True
         return self.budget_reached
 
@@ -119,14 +128,18 @@ def run_one(run: PlannedRun, dataset: PuzzleDataset, control: Control, index: in
     """Train (or resume) one run and measure it; returns "measured", "stopped" or "failed"."""
     rd = RunDirectory(run.run_dir)
     resumed = rd.exists()
-    seconds_left = None
+    seconds_left = cpu_left = None
+    before = read_timing(rd) if resumed else None
     if run.budget.minutes:
-        seconds_left = max(0.0, run.budget.minutes * 60 - (read_timing(rd).wall_seconds if resumed else 0.0))
-    rc = RunControl(control, seconds_left)
+        seconds_left = max(0.0, run.budget.minutes * 60 - (before.wall_seconds if before else 0.0))
+    if run.budget.cpu_minutes:
+        cpu_left = max(0.0, run.budget.cpu_minutes * 60 - (before.cpu_seconds if before else 0.0))
+    rc = RunControl(control, seconds_left, cpu_left)
     common = {"index": index, "total": total, "variant": run.variant, "seed": run.seed}
     yield RunBegan(run.suite, run_dir=str(rd.path), resumed=resumed, budget=run.budget.describe(), **common)
     trainer = Trainer(run.config, rd.path, resume=resumed, control=rc, dataset=dataset)
     trainer.eval_progress = eval_progress
+    rc.cpu_spent = lambda: getattr(trainer, "step_cpu", 0.0)
     last = None
     final_eval: EvalResult | None = None
     try:
@@ -147,7 +160,9 @@ def run_one(run: PlannedRun, dataset: PuzzleDataset, control: Control, index: in
         final_eval = evaluate_final(rd, dataset, eval_progress(trainer.step) if eval_progress else None)
         if final_eval is not None:
             yield RunProgress(run.suite, event=final_eval, **common)
-    result = build_result(run, rd, final_eval, ended_by="time" if rc.budget_reached else "steps")
+    valid = measure_validity(rd, dataset) if dataset.family == "sudoku" else None
+    result = build_result(run, rd, final_eval, ended_by="time" if rc.budget_reached else "steps", valid=valid,
+                          session_cpu=(before.cpu_seconds if before else 0.0) + getattr(trainer, "step_cpu", 0.0))
     write_json_atomic(rd.path / RESULT_FILE, result)
     yield RunMeasured(run.suite, run_dir=str(rd.path), result=result, **common)
     return "measured"
@@ -164,13 +179,35 @@ def evaluate_final(rd: RunDirectory, dataset: PuzzleDataset,
             return ev
     model, cfg, body = load_model(latest)
     report = evaluate(model, dataset, cfg.data.eval_split, steps=cfg.train.eval_steps, limit=cfg.data.eval_limit,
-                      progress=progress)
+                      augmentations=eval_augmentations(cfg, dataset), progress=progress)  # ARC votes as trained
     event = EvalResult(step=int(body["step"]), exact_accuracy=report.exact_accuracy, accuracy=report.accuracy,
                        count=report.count, sup_steps=report.sup_steps, per_step_exact=tuple(report.per_step_exact),
                        halt_step_mean=report.halt_step_mean, pass_at=report.pass_at, seconds=report.seconds,
                        weights="ema" if cfg.train.ema else "raw")
     rd.append_event(event)
     return event
+
+
+def measure_validity(rd: RunDirectory, dataset: PuzzleDataset) -> dict | None:
+    """Sudoku: the fraction of test answers that are legal full grids keeping the givens ("valid"), and of
+    answers equal to the label, from the latest checkpoint's evaluation weights. With unique-solution
+    puzzles valid equals exact; the check guards the labels (and shows a model that finds another legal
+    grid on a puzzle with several solutions)."""
+    latest = rd.latest_checkpoint()
+    if latest is None:
+        return None
+    model, cfg, _ = load_model(latest)
+    split = cfg.data.eval_split
+    report = evaluate(model, dataset, split, steps=cfg.train.eval_steps, limit=cfg.data.eval_limit, collect=True)
+    family = dataset.get_family()
+    inputs, labels = dataset.split(split).inputs, dataset.split(split).labels
+    valid = exact = 0
+    for row, pred in report.predictions:
+        answer = family.decode(pred)
+        valid += not family.check_solution(family.decode(inputs[row.example]), answer)
+        exact += bool(np.array_equal(pred, labels[row.example]))
+    n = max(1, len(report.predictions))
+    return {"valid_accuracy": valid / n, "exact_accuracy": exact / n, "count": len(report.predictions)}
 
 
 def write_manifest(plan: ExperimentPlan) -> None:

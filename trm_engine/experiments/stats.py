@@ -1,9 +1,11 @@
-"""Mean and spread over seeds, and the honest verdict on a claimed direction.
+"""Mean and 95% interval over seeds, and the honest verdict on a claimed direction.
 
 The rule: a claim "A beats B" is `direction reproduced` only when A's mean is better than B's AND the
-spreads (mean +- sample standard deviation over seeds) do not overlap; `not reproduced` when B is
-better without overlap; otherwise `inconclusive: overlapping spread`. With fewer than two measured
-seeds on either side there is no spread to judge by, so the verdict is inconclusive as well.
+95% confidence intervals of the two means (Student's t over seeds: mean ± t(0.975, n-1) · s / √n) do
+not overlap; `not reproduced` when B is better without overlap; otherwise inconclusive, with the reason
+(overlapping intervals, fewer than two seeds, nothing measured). `to_settle` says what would settle an
+overlap: how many seeds per variant would make intervals of the observed spread separate a difference
+of the observed size, or that no seed count can (the results tie: only a longer budget could show one).
 """
 
 from __future__ import annotations
@@ -15,10 +17,27 @@ from .suites import METRICS
 
 REPRODUCED = "direction reproduced"
 NOT_REPRODUCED = "not reproduced"
-OVERLAP = "inconclusive: overlapping spread"
+OVERLAP = "inconclusive: overlapping 95% intervals"
 TOO_FEW = "inconclusive: fewer than 2 seeds"
 NO_DATA = "inconclusive: not measured"
 VERDICTS = (REPRODUCED, NOT_REPRODUCED, OVERLAP, TOO_FEW, NO_DATA)
+MAX_SEEDS = 200  # to_settle looks no further
+
+# Two-sided 95% quantiles of Student's t by degrees of freedom; between rows the smaller df's (wider) value.
+_T975 = ((1, 12.706), (2, 4.303), (3, 3.182), (4, 2.776), (5, 2.571), (6, 2.447), (7, 2.365), (8, 2.306),
+         (9, 2.262), (10, 2.228), (12, 2.179), (15, 2.131), (20, 2.086), (25, 2.060), (30, 2.042), (40, 2.021),
+         (60, 2.000), (120, 1.980))
+
+
+def t975(df: int) -> float:
+    """t(0.975, df): the half-width factor of a two-sided 95% interval (1.96 beyond 120 df)."""
+    if df < 1:
+        return math.inf
+    value = 1.96
+    for d, t in reversed(_T975):
+        if df >= d:
+            return t if df < 1000 else value
+    return value
 
 
 @dataclass(frozen=True)
@@ -28,12 +47,17 @@ class Summary:
     std: float  # sample standard deviation (n - 1); 0 for n <= 1
 
     @property
+    def half(self) -> float:
+        """Half-width of the 95% t-interval of the mean (0 for n <= 1: no interval to give)."""
+        return t975(self.n - 1) * self.std / math.sqrt(self.n) if self.n > 1 else 0.0
+
+    @property
     def low(self) -> float:
-        return self.mean - self.std
+        return self.mean - self.half
 
     @property
     def high(self) -> float:
-        return self.mean + self.std
+        return self.mean + self.half
 
 
 def summarize(values: list[float]) -> Summary:
@@ -48,7 +72,7 @@ def summarize(values: list[float]) -> Summary:
 
 
 def overlap(a: Summary, b: Summary) -> bool:
-    """Do the intervals mean +- std touch? (Equal means always overlap.)"""
+    """Do the 95% intervals touch? (Equal means always overlap.)"""
     return a.low <= b.high and b.low <= a.high
 
 
@@ -64,6 +88,34 @@ def verdict(better: Summary, worse: Summary, higher_is_better: bool = True) -> s
     return REPRODUCED if ahead else NOT_REPRODUCED
 
 
+def seeds_to_separate(a: Summary, b: Summary) -> int | None:
+    """The fewest seeds per variant whose 95% intervals, at the spreads measured, would no longer overlap
+    for a difference of the measured size; None when none up to MAX_SEEDS would (a tie, or noise far
+    larger than the difference)."""
+    diff, spread = abs(a.mean - b.mean), a.std + b.std
+    if not (a.n and b.n) or diff == 0:
+        return None
+    for n in range(2, MAX_SEEDS + 1):
+        if t975(n - 1) * spread / math.sqrt(n) < diff:
+            return n
+    return None
+
+
+def to_settle(better: Summary, worse: Summary, verdict_text: str) -> str:
+    """What would settle an inconclusive verdict ('' for a settled one)."""
+    if verdict_text == NO_DATA:
+        return "run the suite"
+    if verdict_text == TOO_FEW:
+        return "measure at least 2 seeds of each variant (3 or more for a useful interval)"
+    if verdict_text != OVERLAP:
+        return ""
+    n = seeds_to_separate(better, worse)
+    if n is None:
+        return ("no seed count separates results this close: the variants tie at this budget; a longer budget "
+                "(or harder puzzles) might show a difference")
+    return f"about {n} seeds per variant, if the difference and spread hold; or a longer budget"
+
+
 def scaled(metric: str, v: float | None) -> float | None:
     """A metric's value as reports show it: accuracies (stored as fractions) in %; None if missing or NaN."""
     if v is None or not math.isfinite(v):
@@ -72,9 +124,13 @@ def scaled(metric: str, v: float | None) -> float | None:
 
 
 def summary_text(values: list[float], metric: str) -> str:
-    """'mean ± std' over seeds in the metric's unit ('87.4 ± 1.2', '1.000'); '–' when nothing is measured."""
+    """'mean [low, high]' (95% interval) over seeds in the metric's unit ('87.4 [85.2, 89.6]', '1.000');
+    '–' when nothing is measured."""
     s = summarize([x for x in (scaled(metric, v) for v in values) if x is not None])
     if s.n == 0:
         return "–"
-    digits = 1 if METRICS[metric].percent else 3
-    return f"{s.mean:.{digits}f} ± {s.std:.{digits}f}" if s.n > 1 else f"{s.mean:.{digits}f}"
+    digits = 1 if METRICS[metric].percent else (0 if metric == "steps" else 3 if s.mean < 10 else 1)
+    if s.n == 1:
+        return f"{s.mean:.{digits}f}"
+    low, high = (max(0.0, s.low), min(100.0, s.high)) if METRICS[metric].percent else (s.low, s.high)
+    return f"{s.mean:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"  # a percentage's interval stays in 0-100

@@ -37,6 +37,11 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
            "NFP of Table 1, from the config: 2 with the continue loss (its extra forward), else 1"),
     Metric("seconds_per_step", "seconds per optimizer step", False, False,
            "training time per optimizer step (evaluation excluded), measured"),
+    Metric("valid_accuracy", "valid (%)", True, True,
+           "Sudoku: test answers that are legal full grids keeping the givens"),
+    Metric("steps", "optimizer steps", True, False, "optimizer steps the run took within its budget"),
+    Metric("train_cpu_minutes", "training CPU min", False, False,
+           "CPU minutes of the training thread in optimizer steps (evaluation excluded)"),
 )}
 
 
@@ -63,10 +68,11 @@ class ScaleSpec:
     data: str = ""  # a DatasetSpec name
     overrides: tuple[str, ...] = ()  # `section.key=value`, as `trm train --set`
     steps: int = 0  # default budget in optimizer steps (0 = the preset's length)
+    cpu_minutes: float = 0.0  # default budget in CPU minutes of the training thread (equal compute)
 
     def refined(self, other: ScaleSpec) -> ScaleSpec:
         return ScaleSpec(other.preset or self.preset, other.data or self.data, self.overrides + other.overrides,
-                         other.steps or self.steps)
+                         other.steps or self.steps, other.cpu_minutes or self.cpu_minutes)
 
 
 @dataclass(frozen=True)
@@ -98,6 +104,7 @@ class Suite:
     variants: tuple[Variant, ...]
     claims: tuple[Claim, ...]
     datasets: dict[str, DatasetSpec] = field(default_factory=dict, compare=False)
+    budget_note: str = ""  # why the lab budget is equal steps or equal CPU time for this claim
 
     def variant(self, name: str) -> Variant:
         for v in self.variants:
@@ -122,6 +129,7 @@ class Suite:
         """The suite as suites.json holds it (what a user edits and gives back with --suite-file)."""
         return {
             "title": self.title, "claim": self.claim, "ref": self.ref, "metrics": list(self.metrics),
+            **({"budget_note": self.budget_note} if self.budget_note else {}),
             "scales": {k: _spec_dict(s) for k, s in self.scales.items()},
             "variants": [{"name": v.name, "label": v.label, "overrides": list(v.overrides),
                           "scales": {k: _spec_dict(s) for k, s in v.scales.items()},
@@ -137,7 +145,8 @@ def check_scale(scale: str) -> None:
 
 
 def _spec_dict(s: ScaleSpec) -> dict:
-    out = {"preset": s.preset, "data": s.data, "overrides": list(s.overrides), "steps": s.steps}
+    out = {"preset": s.preset, "data": s.data, "overrides": list(s.overrides), "steps": s.steps,
+           "cpu_minutes": s.cpu_minutes}
     return {k: v for k, v in out.items() if v}
 
 
@@ -155,14 +164,17 @@ def _keys(obj, where: str, required: tuple[str, ...], optional: tuple[str, ...])
 
 
 def _scale_spec(obj, where: str) -> ScaleSpec:
-    obj = _keys(obj, where, (), ("preset", "data", "overrides", "steps"))
+    obj = _keys(obj, where, (), ("preset", "data", "overrides", "steps", "cpu_minutes"))
     overrides = obj.get("overrides", [])
     if not isinstance(overrides, list) or not all(isinstance(o, str) and "=" in o for o in overrides):
         raise ConfigError(f"{where}.overrides: expected a list of 'key=value' strings")
     steps = obj.get("steps", 0)
     if not isinstance(steps, int) or steps < 0:
         raise ConfigError(f"{where}.steps: expected a whole number >= 0, got {steps!r}")
-    return ScaleSpec(str(obj.get("preset", "")), str(obj.get("data", "")), tuple(overrides), steps)
+    cpu = obj.get("cpu_minutes", 0)
+    if not isinstance(cpu, (int, float)) or cpu < 0:
+        raise ConfigError(f"{where}.cpu_minutes: expected a number >= 0, got {cpu!r}")
+    return ScaleSpec(str(obj.get("preset", "")), str(obj.get("data", "")), tuple(overrides), steps, float(cpu))
 
 
 def _scales(obj, where: str) -> dict[str, ScaleSpec]:
@@ -184,7 +196,7 @@ def _dataset(name: str, obj, where: str) -> DatasetSpec:
 def suite_from_dict(name: str, obj: dict, datasets: dict[str, DatasetSpec], where: str = "suite") -> Suite:
     """Build and check one suite; every name a variant, claim or metric refers to must exist."""
     where = f"{where} {name}"
-    obj = _keys(obj, where, ("claim", "metrics", "scales", "variants", "claims"), ("title", "ref", "_comment"))
+    obj = _keys(obj, where, ("claim", "metrics", "scales", "variants", "claims"), ("title", "ref", "budget_note", "_comment"))
     variants = []
     for i, v in enumerate(obj["variants"]):
         vw = f"{where}.variants[{i}]"
@@ -209,7 +221,8 @@ def suite_from_dict(name: str, obj: dict, datasets: dict[str, DatasetSpec], wher
             raise ConfigError(f"{where}.claims[{i}]: metric and variants must exist; variants: {', '.join(names)}")
         claims.append(Claim(c["metric"], c["better"], c["worse"], c.get("text", "")))
     suite = Suite(name, obj.get("title", name), obj["claim"], obj.get("ref", ""), tuple(obj["metrics"]),
-                  _scales(obj["scales"], f"{where}.scales"), tuple(variants), tuple(claims), datasets)
+                  _scales(obj["scales"], f"{where}.scales"), tuple(variants), tuple(claims), datasets,
+                  str(obj.get("budget_note", "")))
     for v in suite.variants:
         for scale in SCALES:
             spec = suite.spec(v, scale)
@@ -298,4 +311,4 @@ def with_recipe_overrides(suite: Suite, items: list[str] | tuple[str, ...]) -> S
             value = raw
         datasets[name] = DatasetSpec(spec.name, spec.family, spec.kind, spec.description, {**spec.params, key: value})
     return Suite(suite.name, suite.title, suite.claim, suite.ref, suite.metrics, suite.scales, suite.variants,
-                 suite.claims, datasets)
+                 suite.claims, datasets, suite.budget_note)

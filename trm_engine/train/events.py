@@ -48,6 +48,8 @@ class TrainMetrics(Event):
     halted: int  # puzzles that halted (the metrics' denominator)
     examples_per_s: float  # examples x supervision steps per second (slots processed per second)
     elapsed: float  # seconds of training in this process, pauses excluded
+    cpu_elapsed: float = 0.0  # CPU seconds the training thread spent in those optimizer steps (thread_time;
+    #                           all of a step's compute when torch runs on 1 thread; evaluation excluded)
 
 
 @dataclass(frozen=True)

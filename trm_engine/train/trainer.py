@@ -213,6 +213,7 @@ class Trainer:
         """Train, yielding events; every event is also appended to metrics.jsonl (rank 0)."""
         self.started = time.perf_counter()
         self.step_time = 0.0
+        self.step_cpu = 0.0  # CPU seconds of this thread in optimizer steps (time.thread_time)
         try:
             self._setup()
             resumed = self._open_run_dir()
@@ -256,7 +257,7 @@ class Trainer:
                     continue
                 yield self._emit(RunResumed(step=self.step), "running")
 
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.thread_time()
             done_step, interrupted = self._interruptible(
                 self._streaming_step if t.supervision == "streaming" else self._pseudocode_step)
             if interrupted:  # stop: the checkpoint is that of the last whole step
@@ -265,6 +266,7 @@ class Trainer:
             sums, slots = done_step
             elapsed = time.perf_counter() - t0
             self.step_time += elapsed
+            self.step_cpu += time.thread_time() - c0
             window_time += elapsed
             window_steps += 1
             window_slots += slots
@@ -442,7 +444,7 @@ class Trainer:
             q_continue_loss=w["q_continue_loss"] / per_loss, accuracy=w["accuracy"] / count,
             exact_accuracy=w["exact_accuracy"] / count, q_halt_accuracy=w["q_halt_accuracy"] / count,
             sup_steps=w["steps"] / count, halted=int(w["count"]),
-            examples_per_s=slots / max(seconds, 1e-9), elapsed=self.step_time)
+            examples_per_s=slots / max(seconds, 1e-9), elapsed=self.step_time, cpu_elapsed=self.step_cpu)
 
     # ------------------------------------------------------------------------------- evaluation
     def weights_for_eval(self) -> dict[str, torch.Tensor]:

@@ -1,0 +1,94 @@
+"""What an experiment will cost before it starts: the training time left in every run not done yet.
+
+A run with a CPU-time (or wall-clock) budget costs what is left of it. A run with a step budget costs
+its remaining steps times a seconds-per-step: measured where this folder already holds a run of the same
+variant (its CPU seconds per step), else from the step's FLOPs (model/flops.py) at a rate of
+`MODEL_FRACTION` of this CPU's dense matmul rate on one thread, measured in a fraction of a second.
+Evaluation and dataset building come on top; on a loaded machine the wall clock runs longer.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from ..model.flops import step_flops
+from ..train.run_dir import RunDirectory, read_json
+from .plan import RESULT_FILE, TIME_BUDGET_STEPS, ExperimentPlan, PlannedRun
+from .results import read_timing
+
+MODEL_FRACTION = 0.4  # a -lab model's training step reaches ~0.4 of the matmul rate (trm bench train, 1 thread)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    seconds: float  # training time left over the runs to do (CPU seconds of one thread, or wall for minutes)
+    runs: int  # runs left to train (pending or resumable)
+    rough: bool  # some run's cost came from FLOPs, not from a measured run
+
+    def describe(self) -> str:
+        if not self.runs:
+            return "nothing left to train"
+        hours = self.seconds / 3600
+        size = f"{hours:.1f} h" if hours >= 1 else f"{self.seconds / 60:.0f} min"
+        how = " (rough for step budgets: from FLOPs at this CPU's matmul rate)" if self.rough else ""
+        return (f"estimate: {self.runs} run(s) to train, about {size} of training on one thread{how}, "
+                "plus evaluation; a loaded machine stretches the wall clock")
+
+
+def estimate(plan: ExperimentPlan, rate: float | None = None) -> Estimate:
+    """The cost of what `plan` still has to train; `rate` (FLOP/s) skips measuring the matmul rate."""
+    todo = plan.todo()
+    measured = _measured_seconds_per_step(plan)
+    seconds, rough = 0.0, False
+    for run in todo:
+        rd = RunDirectory(run.run_dir)
+        timing = read_timing(rd) if rd.exists() else None
+        left = []
+        if run.budget.cpu_minutes:
+            left.append(run.budget.cpu_minutes * 60 - (timing.cpu_seconds if timing else 0.0))
+        if run.budget.minutes:
+            left.append(run.budget.minutes * 60 - (timing.wall_seconds if timing else 0.0))
+        if run.budget.steps and run.budget.steps < TIME_BUDGET_STEPS:
+            steps_left = run.budget.steps - int(rd.status().get("step", 0) if rd.exists() else 0)
+            per_step = measured.get(run.variant)
+            if per_step is None:
+                rate = rate or matmul_rate_one_thread()
+                per_step = _flops_per_step(run) / (rate * MODEL_FRACTION)
+                rough = True
+            left.append(steps_left * per_step)
+        seconds += max(0.0, min(left)) if left else 0.0
+    return Estimate(seconds, len(todo), rough)
+
+
+def _flops_per_step(run: PlannedRun) -> float:
+    return float(step_flops(run.config.model)["train"] * run.config.train.global_batch_size)
+
+
+def _measured_seconds_per_step(plan: ExperimentPlan) -> dict[str, float]:
+    """CPU seconds per optimizer step of each variant, from runs of this plan already measured."""
+    out: dict[str, float] = {}
+    for run in plan.runs:
+        result = read_json(run.run_dir / RESULT_FILE)
+        if result and result.get("train_cpu_seconds") and result.get("steps"):
+            out.setdefault(run.variant, result["train_cpu_seconds"] / result["steps"])
+    return out
+
+
+def matmul_rate_one_thread(n: int = 384, repeats: int = 6) -> float:
+    """FLOP/s of an n x n float32 matmul on the calling thread, by its CPU time (load-independent)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        a, b = torch.randn(n, n), torch.randn(n, n)
+        a @ b
+        best = float("inf")
+        for _ in range(repeats):
+            c0 = time.thread_time()
+            a @ b
+            best = min(best, max(time.thread_time() - c0, 1e-6))
+    finally:
+        torch.set_num_threads(threads)
+    return 2 * n**3 / best
