@@ -86,6 +86,7 @@ class BuildDatasetDialog(QDialog):
         self.setMinimumWidth(520)
         self.context = context
         self.job: Job | None = None
+        self._new_file: Path | None = None
         self.kind_box = QComboBox()
         for kind, label in KINDS.items():
             self.kind_box.addItem(label, kind)
@@ -215,7 +216,9 @@ class BuildDatasetDialog(QDialog):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.job = Job(build_and_save, self.kind(), self.options(), path, name="Build dataset",
                        progress_kw="progress")
+        self._new_file = None if path.exists() else path  # a file this build makes, removed if cancelled
         self.job.progressed.connect(self._on_job_progressed)
+        self.job.cancelled.connect(self._on_job_cancelled)
         self.job.finished.connect(self._on_job_finished)
         self.job.failed.connect(self._on_job_failed)
         self.job.ended.connect(self._on_job_ended)
@@ -238,6 +241,12 @@ class BuildDatasetDialog(QDialog):
         self.message.setText(f"Built {path.name}")
         self.dataset_built.emit(path)
         self.accept()
+
+    def _on_job_cancelled(self) -> None:
+        """A Cancel that came while the file was being saved (a small build outruns the click): the user
+        asked for no dataset, so a file this build created goes."""
+        if self._new_file is not None:
+            self._new_file.unlink(missing_ok=True)
 
     def _on_job_failed(self, text: str) -> None:
         self.message.setText(text)
