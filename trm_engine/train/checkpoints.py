@@ -17,7 +17,7 @@ from ..errors import RunError, TrmError
 from ..model.checkpoint import atomic_torch_save, checkpoint_config, read_checkpoint
 from ..model.trm import Carry
 from .distributed import DistContext, gather_rows
-from .run_dir import read_best, write_best  # noqa: F401 - the best.json marker, torch-free in run_dir
+from .run_dir import RunDirectory, read_best, write_best  # noqa: F401 - best.json: torch-free in run_dir
 
 # Fields a resumed run may change: how long it runs, where, and how it reports.
 RESUMABLE_CHANGES = {
@@ -115,3 +115,24 @@ def unpack_carries(c: dict[str, torch.Tensor], first_row: int, rows: int, micro:
         out.append(Carry(y=c["y"][sl].to(device, dtype), z=c["z"][sl].to(device, dtype),
                          steps=c["steps"][sl].to(device), halted=c["halted"][sl].bool().to(device), data=data))
     return out
+
+
+def prepare_run_dir(rd: RunDirectory, cfg: RunConfig, resume: bool) -> dict | None:
+    """Rank 0 before training: take the run's lock, then create its directory or check that it can be
+    resumed with `cfg`; returns the training checkpoint to continue from (None: start at step 0)."""
+    existed = rd.path.is_dir()
+    rd.acquire()
+    if resume and existed and not rd.exists() and rd.unstarted():
+        rd.create(cfg.to_dict())  # killed while creating its folder: resume it from nothing
+        return None
+    if rd.exists():
+        if not resume:
+            raise RunError(f"{rd.path} already holds a run; resume it with --resume or choose a new --run-dir")
+        saved = RunConfig.from_dict(rd.config(), where=f"{rd.config_path}")
+        check_config_matches(saved, cfg, str(rd.config_path))
+        latest = rd.latest_checkpoint()
+        return load_training_checkpoint(latest, cfg) if latest is not None else None
+    if resume:
+        raise RunError(f"{rd.path}: nothing to resume (no run there)")
+    rd.create(cfg.to_dict())
+    return None

@@ -32,7 +32,6 @@ from ..data.dataset import PuzzleDataset
 from ..data.sampler import TrainSampler
 from ..device import resolve_device, resolve_dtype
 from ..errors import ConfigError, DataError, RunError, TrmError
-from ..eval.evaluate import evaluate
 from ..model.losses import act_loss
 from ..model.trm import Carry, RecursiveModel, compile_networks
 from . import checkpoints as ckpt
@@ -53,8 +52,9 @@ from .events import (
 )
 from .interrupt import InFlight
 from .optim import AdamATan2, SparseSignSGD, lr_at
-from .recipe import eval_augmentations, eval_every_steps, recipe_warnings
+from .recipe import eval_every_steps, recipe_warnings
 from .run_dir import RunDirectory
+from .run_eval import RunEvaluator
 
 METRIC_KEYS = ("count", "accuracy", "exact_accuracy", "q_halt_accuracy", "steps", "lm_loss", "q_halt_loss",
                "q_continue_loss", "loss")
@@ -128,7 +128,6 @@ class Trainer:
                                     fixed_translation=cfg.data.arc_translation == "fixed")
         self.eval_every = eval_every_steps(cfg, self.sampler.examples_per_epoch)
         self.warnings = recipe_warnings(cfg, self.dataset)
-        self.pooled_votes = None  # ARC votes of every evaluation so far (data.eval_pool_votes)
         self.local_batch = t.global_batch_size // self.ctx.world_size
         micro = t.micro_batch_size or self.local_batch
         if self.local_batch % micro:
@@ -151,7 +150,7 @@ class Trainer:
             raise ConfigError("give the run a length: train.steps or train.epochs (--steps / --epochs)")
         self.best_path, self.best_exact = None, float("-inf")
         self.has_eval = cfg.data.eval_split in self.dataset.splits
-        self.eval_model: RecursiveModel | None = None
+        self.evaluator = RunEvaluator(cfg, self.dataset, self.device, self.dtype, self.ctx, self.in_flight.watch)
 
     def _open_run_dir(self) -> bool:
         """Create or reopen the run directory; returns True when a checkpoint was loaded.
@@ -162,7 +161,8 @@ class Trainer:
         decision: tuple = ("fresh", None)
         if self.main:
             try:
-                decision = ("resume", self._prepare_dir()) if self.run_dir is not None else ("fresh", None)
+                decision = (("resume", ckpt.prepare_run_dir(self.run_dir, self.cfg, self.resume))
+                            if self.run_dir is not None else ("fresh", None))
             except TrmError as exc:
                 if not self.ctx.enabled:
                     raise
@@ -187,26 +187,6 @@ class Trainer:
             self.run_dir.truncate_metrics_after(self.step)
             self.run_dir.create(self.cfg.to_dict())  # the config may now run longer
         return True
-
-    def _prepare_dir(self) -> dict | None:
-        """Rank 0: take the lock, create the directory or check it can be resumed; the checkpoint to load."""
-        rd = self.run_dir
-        existed = rd.path.is_dir()
-        rd.acquire()
-        if self.resume and existed and not rd.exists() and rd.unstarted():
-            rd.create(self.cfg.to_dict())  # killed while creating its folder: resume it from nothing
-            return None
-        if rd.exists():
-            if not self.resume:
-                raise RunError(f"{rd.path} already holds a run; resume it with --resume or choose a new --run-dir")
-            saved = RunConfig.from_dict(rd.config(), where=f"{rd.config_path}")
-            ckpt.check_config_matches(saved, self.cfg, str(rd.config_path))
-            latest = rd.latest_checkpoint()
-            return ckpt.load_training_checkpoint(latest, self.cfg) if latest is not None else None
-        if self.resume:
-            raise RunError(f"{rd.path}: nothing to resume (no run there)")
-        rd.create(self.cfg.to_dict())
-        return None
 
     # --------------------------------------------------------------------------------------- loop
     def run(self) -> Iterator[Event]:
@@ -451,39 +431,9 @@ class Trainer:
         return self.ema.state_dict_for(self.model) if self.ema is not None else self.model.state_dict()
 
     def _evaluate(self) -> EvalResult:
-        if self.eval_model is None:
-            self.eval_model = RecursiveModel(self.cfg.model).to(self.device)
-            self.eval_model.set_compute_dtype(self.dtype)
-            self.in_flight.watch(self.eval_model)
-        self.eval_model.load_state_dict(self.weights_for_eval())
-        d, t = self.cfg.data, self.cfg.train
         progress = self.eval_progress(self.step) if self.eval_progress is not None and self.main else None
-        report = evaluate(self.eval_model, self.dataset, d.eval_split, steps=t.eval_steps,
-                          batch_size=min(t.global_batch_size, 256 * self.ctx.world_size), limit=d.eval_limit,
-                          augmentations=eval_augmentations(self.cfg, self.dataset), rank=self.ctx.rank,
-                          world_size=self.ctx.world_size, progress=progress)
-        if hasattr(progress, "close"):
-            progress.close()
-        pooled = {}
-        if d.eval_pool_votes and report.votes is not None:  # the official aggregated voting
-            if self.pooled_votes is None:
-                self.pooled_votes = report.votes
-            else:
-                self.pooled_votes.merge(report.votes)
-            pooled = self.pooled_votes.pass_at()
-        if self.run_dir is not None and self.main and t.probe_traces:
-            self._record_probes()
-        return EvalResult(step=self.step, exact_accuracy=report.exact_accuracy, accuracy=report.accuracy,
-                          count=report.count, sup_steps=report.sup_steps,
-                          per_step_exact=tuple(report.per_step_exact), halt_step_mean=report.halt_step_mean,
-                          pass_at=report.pass_at, pass_at_pooled=pooled, seconds=report.seconds,
-                          weights="ema" if self.ema is not None else "raw")
-
-    def _record_probes(self) -> None:
-        from ..trace.probes import record_probes  # trace -> model only; imported late to keep start-up light
-
-        record_probes(self.eval_model, self.dataset, self.cfg, self.run_dir.traces, self.step,
-                      self.cfg.train.probe_traces)
+        return self.evaluator(self.weights_for_eval(), self.step, self.ema is not None, progress,
+                              self.run_dir if self.main else None)
 
     # ------------------------------------------------------------------------------ checkpoints
     def _save(self, exact: float | None = None) -> Path:
