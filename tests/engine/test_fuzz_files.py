@@ -361,6 +361,35 @@ def test_csv_ratings_that_are_not_small_integers_are_data_errors(tmp_path, ratin
     only_typed_errors(import_maze_csv, path)
 
 
+# ------------------------------------------------------------------------------------------- CSVs
+SUDOKU_ROW = ("s,53..7....6..195....98....6.8...6...34..8.3..17...2...6.6....28....419..5....8..79,"
+              "534678912672195348198342567859761423426853791713924856961537284287419635345286179,3")
+_CSV_FIELD = st.text(alphabet="0123456789.#SGo ,\"\n-e", max_size=90) | st.sampled_from(
+    ["", "nan", "1e400", "-1", SUDOKU_ROW.split(",")[1], "#" * 81, "." * 900])
+
+
+def _one_field_changed():
+    """The good row with one of its fields replaced (or dropped, or one added)."""
+    good = SUDOKU_ROW.split(",")
+    return st.builds(lambda k, v, how: (good[:k] + [v] + good[k + 1:] if how == "replace" else
+                                        good[:k] + good[k + 1:] if how == "drop" else good + [v]),
+                     st.integers(0, 3), _CSV_FIELD, st.sampled_from(["replace", "drop", "add"]))
+
+
+@fuzz_settings(60)
+@given(header=st.sampled_from(["source,question,answer,rating", "question,answer", "a,b,c,d", ""]),
+       rows=st.lists(st.lists(_CSV_FIELD, min_size=0, max_size=5) | _one_field_changed(), max_size=4),
+       keep_good=st.booleans(),
+       cut=st.integers(0, 400))
+def test_mutated_csvs_give_only_typed_errors(tmp_path_factory, header, rows, keep_good, cut):
+    """Sudoku-Extreme and Maze-Hard CSVs of any shape: fields added, dropped, retyped, lines cut."""
+    text = header + "\n" + (SUDOKU_ROW + "\n" if keep_good else "") + "".join(",".join(r) + "\n" for r in rows)
+    path = tmp_path_factory.mktemp("csv") / "train.csv"
+    path.write_text(text[: len(text) - cut % (len(text) + 1)])
+    only_typed_errors(import_sudoku_csv, path)
+    only_typed_errors(import_maze_csv, path)
+
+
 # -------------------------------------------------------------------------------------- ARC JSON
 def _arc_json():
     return st.recursive(
