@@ -309,10 +309,15 @@ class MainWindow(QMainWindow):
                           "<i>Less is More: Recursive Reasoning with Tiny Networks</i>, 2025.</p>")
 
     # ---- jobs -------------------------------------------------------------------------------------
-    def track_job(self, job: Job, label: str) -> None:
-        """Show `job` in the status bar until it ends (the latest tracked job wins the indicator)."""
+    def track_job(self, job: Job, label: str, total: int = 0) -> None:
+        """Show `job` in the status bar until it ends (the latest tracked job wins the indicator): 0 of
+        `total` when the total is known (no busy animation: it repaints the bar many times a second in
+        the GUI thread, on a small CPU a share of the job's own core), else busy."""
         self._tracked, self._tracked_label = job, label
-        self.progress.set_busy(label)
+        if total > 0:
+            self.progress.set_progress(0, total, f"{label}: 0/{total}")
+        else:
+            self.progress.set_busy(label)
         job.progressed.connect(self._on_tracked_job_progressed)  # bound slots: dropped with the window
         job.ended.connect(self._on_tracked_job_ended)
 

@@ -120,7 +120,7 @@ class AppWindow(Protocol):
     this module does not import the window that imports it."""
 
     def statusBar(self) -> QStatusBar: ...  # noqa: N802 - Qt's name
-    def track_job(self, job: Job, label: str) -> None: ...
+    def track_job(self, job: Job, label: str, total: int = 0) -> None: ...
     def open_path(self, path: Path) -> bool: ...
     def refresh_recent_menu(self) -> None: ...
 
@@ -139,9 +139,10 @@ class AppContext(QObject):
     def show_status(self, text: str, msecs: int = 5000) -> None:
         self._window.statusBar().showMessage(text, msecs)
 
-    def track_job(self, job: Job, label: str) -> None:
-        """Show `job` in the status bar (progress, cancel) until it ends."""
-        self._window.track_job(job, label)
+    def track_job(self, job: Job, label: str, total: int = 0) -> None:
+        """Show `job` in the status bar (progress, cancel) until it ends; `total`, when known, shows
+        0 of it from the start instead of the busy animation."""
+        self._window.track_job(job, label, total)
 
     def open_path(self, path: Path) -> bool:
         return self._window.open_path(path)

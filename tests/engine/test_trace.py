@@ -76,12 +76,36 @@ def test_states_stream_before_later_steps_are_computed(tiny_run, sudoku4, monkey
     monkeypatch.setattr(model, "step", counting)
     tracer = Tracer(model, "sudoku", inputs, labels)
     seen_live = []
-    gen = tracer.run(5, on_state=lambda r: seen_live.append((r.index, calls["n"])))
+    gen = tracer.run(5, on_states=lambda rs: seen_live.extend((r.index, calls["n"]) for r in rs))
     first = next(gen)
     assert first.sup_step == 1 and calls["n"] == 1  # step 1's first state arrives before step 2 runs
     assert seen_live[0] == (0, 1)
     list(gen)
     assert calls["n"] == 5
+
+
+def test_states_reach_a_viewer_one_by_one_or_in_lists_and_decode_the_same(tiny_run, sudoku4):
+    """A slow step streams each state as it is computed; a fast one sends its states as one list at its
+    end. Decoding states together gives the records that decoding each alone gives."""
+    model, _, _ = load_model(checkpoint_of(tiny_run))
+    inputs, labels = example(sudoku4)
+    per_step = model.cfg.h_cycles * (model.cfg.l_cycles + 1)
+    runs = {}
+    for every_s in (0.0, 3600.0):
+        lists = []
+        tracer = Tracer(model, "sudoku", inputs, labels)
+        list(tracer.run(2, on_states=lists.append, every_s=every_s))
+        runs[every_s] = tracer.trace.states
+        assert [len(x) for x in lists] == ([1] * (2 * per_step) if every_s == 0.0 else [per_step, per_step])
+        assert [r for x in lists for r in x] == tracer.trace.states
+    one, batched = runs[0.0], runs[3600.0]
+    for a, b in zip(one, batched, strict=True):
+        assert (a.index, a.kind, a.sup_step, a.cycle, a.inner) == (b.index, b.kind, b.sup_step, b.cycle, b.inner)
+        assert np.array_equal(a.tokens, b.tokens) and a.changed == b.changed and a.exact == b.exact
+        assert a.cell_accuracy == b.cell_accuracy
+        assert a.norm == pytest.approx(b.norm, rel=1e-5) and a.delta == pytest.approx(b.delta, rel=1e-4, abs=1e-6)
+        np.testing.assert_allclose(a.cell_delta.astype(np.float32), b.cell_delta.astype(np.float32), rtol=2e-3, atol=1e-4)
+    assert one[0].delta == 0.0 and not one[0].cell_delta.any()  # the first z has no predecessor
 
 
 def test_more_steps_than_trained_and_correctness_per_state(tiny_run, sudoku4):

@@ -119,18 +119,3 @@ def test_plots_clicks_move_the_cursor(qtbot, panel):
     assert panel.strip.current == 3
 
 
-def test_states_go_to_the_gui_in_lists_at_most_every_so_often():
-    from trm_lab.areas.inspect.session import StateBatches
-    sent = []
-    each = StateBatches(sent.append, every_s=0.0)  # a slow step: every state as it comes
-    for k in range(3):
-        each(k)
-    assert sent == [[0], [1], [2]]
-    sent.clear()
-    batches = StateBatches(sent.append, every_s=3600.0)  # a fast step: all of it when it ends
-    for k in range(3):
-        batches(k)
-    assert sent == []
-    batches.flush()
-    batches.flush()
-    assert sent == [[0, 1, 2]]

@@ -1,7 +1,7 @@
 """Running a model on one puzzle and recording its recursion, with interventions and branches.
 
     tracer = Tracer(model, family, input_tokens, labels, level="inner")
-    for item in tracer.run(16):          # StateRecord as each state is computed, HaltRecord per step
+    for item in tracer.run(16):          # each step's StateRecords, then its HaltRecord
         ...
     tracer.perturb_z(0.5); branch = tracer.branch(); branch.run(4)   # continue from an edited state
     trace = tracer.finish()              # Trace: all records, projection fitted, ready to save
@@ -13,6 +13,7 @@ depth scaling): the carry is never reset, whatever the halting head says.
 from __future__ import annotations
 
 import copy
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -95,11 +96,14 @@ class Tracer:
 
     # ------------------------------------------------------------------------------------- running
     @torch.inference_mode()
-    def run(self, steps: int, on_state=None) -> Iterator[StateRecord | HaltRecord]:
+    def run(self, steps: int, on_states=None, every_s: float = 0.0) -> Iterator[StateRecord | HaltRecord]:
         """Run `steps` more supervision steps, yielding each step's states and then its HaltRecord.
 
-        `on_state(record)` (optional) is called the moment each state is computed, from inside the
-        step, for viewers that want states before their step ends.
+        `on_states(records)` (optional) is called from inside the step, for viewers that want states
+        before their step ends: with each state as it is computed, or, with `every_s` > 0, with the
+        states computed since the last call once `every_s` seconds have passed (decoded together:
+        cheaper); and with the step's last states at its end, before its HaltRecord. Without it, each
+        step's states are decoded together at its end.
         """
         m = self.model
         if self.carry is None:
@@ -107,16 +111,24 @@ class Tracer:
         for _ in range(steps):
             sup = len(self.trace.halting) + 1
             fresh: list[StateRecord] = []
+            sent = [time.monotonic()]
 
-            def record(kind, _sup, cycle, inner, state, sup=sup, fresh=fresh):
+            def decoded() -> list[StateRecord]:
+                records = self.recorder.take()
+                fresh.extend(records)
+                if on_states is not None and records:
+                    on_states(records)
+                sent[0] = time.monotonic()
+                return records
+
+            def record(kind, _sup, cycle, inner, state, sup=sup):
                 self.recorder(kind, sup, cycle, inner, state)
-                for rec in self.recorder.take():
-                    fresh.append(rec)
-                    if on_state is not None:
-                        on_state(rec)
+                if on_states is not None and time.monotonic() - sent[0] >= every_s:
+                    decoded()
 
             self.carry, out = m.step(self.carry, self.batch, recorder=record, max_steps=10**9)
             self.carry.halted = torch.zeros_like(self.carry.halted)  # never refill: keep recursing
+            decoded()
             self.trace.states.extend(fresh)
             yield from fresh
             halt = HaltRecord(sup, float(out.q_halt[0]), float(out.q_continue[0]),
@@ -143,7 +155,7 @@ class Tracer:
         other.recorder = copy.copy(self.recorder)
         other.recorder.previous = dict(self.recorder.previous)
         other.recorder.prev_state = dict(self.recorder.prev_state)
-        other.recorder.records = []
+        other.recorder.pending = list(self.recorder.pending)
         return other
 
     def _ensure_carry(self) -> Carry:

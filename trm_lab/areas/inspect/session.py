@@ -3,7 +3,7 @@ checkpoint, preparing a puzzle (the solver finds its solution), running the Trac
 intervention, reading a trace file. It keeps the loaded model across runs and runs one trace job at a
 time, so an intervention's tensor edits never meet a running step.
 
-States stream to the GUI as the model computes them (the Tracer's on_state, through the job's
+States stream to the GUI as the model computes them (the Tracer's on_states, through the job's
 progress callback, a few lists a second); after each supervision step the job yields a StepDone carrying a copy of the Tracer,
 which later branches start from.
 """
@@ -11,7 +11,6 @@ which later branches start from.
 from __future__ import annotations
 
 import copy
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -83,38 +82,18 @@ def states_per_step(cfg: dict, level: str) -> int:
     return 2 if level == "step" else int(cfg["h_cycles"]) * (int(cfg["l_cycles"]) + 1)
 
 
-class StateBatches:
-    """The states of a running trace, sent to the GUI thread in lists: at most one list every
-    `every_s` seconds, and whatever is left when a step ends (`flush`). One cross-thread signal per
-    state (21 a step for T=3, n=6) took the GUI thread, and with it the GIL, from the recursion."""
-
-    def __init__(self, emit, every_s: float = 0.25):
-        self.emit, self.every_s = emit, every_s
-        self.pending: list[StateRecord] = []
-        self.sent = time.monotonic()
-
-    def __call__(self, record: StateRecord) -> None:
-        self.pending.append(record)
-        if time.monotonic() - self.sent >= self.every_s:
-            self.flush()
-
-    def flush(self) -> None:
-        if self.pending:
-            batch, self.pending = self.pending, []
-            self.emit(batch)
-            self.sent = time.monotonic()
+STATES_EVERY_S = 0.25  # states reach the GUI in lists, at most this often and at each step's end
 
 
 def run_steps(tracer: Tracer, steps: int, emit):
-    """Run `steps` supervision steps: states go out through `emit` as computed (in lists, see
-    StateBatches), a StepDone after each step; returns the finished Trace (projection fitted)."""
+    """Run `steps` supervision steps: states go out through `emit` in lists as they are computed (one
+    cross-thread signal per state, 21 a step for T=3, n=6, took the GUI thread, and with it the GIL,
+    from the recursion), a StepDone after each step; returns the finished Trace (projection fitted)."""
     from trm_engine.trace.tracer import HaltRecord
 
-    batches = StateBatches(emit)
     for done in range(1, steps + 1):
-        for item in tracer.run(1, on_state=batches):
+        for item in tracer.run(1, on_states=emit, every_s=STATES_EVERY_S):
             if isinstance(item, HaltRecord):
-                batches.flush()
                 yield StepDone(item, tracer.branch(), done, steps, f"step {item.sup_step}")
     return tracer.finish()
 
@@ -238,7 +217,7 @@ class InspectSession(QObject):
         job.failed.connect(self._on_job_failed)
         job.cancelled.connect(self._on_job_cancelled)
         self.job = job
-        self.context.track_job(job, title)
+        self.context.track_job(job, title, steps)
         job.start()
         if data is not None:
             data.expected = len(data.records) + steps * self._per_step
