@@ -1,6 +1,7 @@
 """Recursion traces: recording, streaming, interventions, the trace file (and a plain-h5py reader that
 follows docs/trace_format.md), probe traces, and the trm trace commands."""
 
+import dataclasses
 import json
 
 import h5py
@@ -337,3 +338,34 @@ def test_an_interrupted_recording_keeps_the_trace_it_would_replace(tiny_run, sud
     assert main(argv + ["--steps", "2"]) == 0  # the next recording replaces both
     assert read_trace(out).meta["complete"] is True and len(read_trace(out).halting) == 2
     assert not (tmp_path / "s.trace.h5.partial").exists()
+
+
+def test_a_full_level_trace_read_back_continues_like_the_live_one(tiny_run, sudoku4, tmp_path):
+    from trm_engine.trace.tracer import resume_problem
+
+    model, _, _ = load_model(checkpoint_of(tiny_run))
+    inputs, labels = example(sudoku4)
+    live, _ = record(model, inputs, labels, steps=4, level="full")
+    path = tmp_path / "full.trace.h5"
+    write_trace(path, live.trace)
+    read = read_trace(path)
+    per = model.cfg.h_cycles * (model.cfg.l_cycles + 1)
+    again = Tracer.resume(model, read, 2)
+    assert len(again.trace.states) == 2 * per and again.trace.sup_steps == 2
+    continued = [r for r in again.run(2) if not isinstance(r, HaltRecord)]
+    original = live.trace.states[2 * per:]
+    assert [r.index for r in continued] == [r.index for r in original]
+    assert np.mean([np.mean(a.tokens == b.tokens) for a, b in zip(original, continued)]) > 0.9
+    assert abs(continued[0].norm - original[0].norm) < 0.02 * original[0].norm
+    fresh = Tracer.resume(model, read, 0)  # before the first step: the model's initial state
+    assert [r.tokens.tolist() for r in fresh.run(1) if not isinstance(r, HaltRecord)][-1] == \
+        live.trace.states[per - 1].tokens.tolist()
+
+    inner, _ = record(model, inputs, labels, steps=2, level="inner")
+    assert 'level "inner"' in resume_problem(model, inner.trace, 1)
+    other = RecursiveModel(dataclasses.replace(model.cfg, hidden_size=model.cfg.hidden_size * 2,
+                                               puzzle_emb_ndim=model.cfg.hidden_size * 2))
+    assert "hidden_size" in resume_problem(other, read, 1)
+    assert "not in this trace" in resume_problem(model, read, 9)
+    with pytest.raises(TraceError):
+        Tracer.resume(model, inner.trace, 1)

@@ -208,3 +208,52 @@ def test_the_default_export_name_says_which_trace(qtbot, theme, monkeypatch, dia
     stem = export_stem(panel.traces, main)
     assert stem.endswith("on_4x4-1") and export_stem(panel.traces, a) == f"{stem}_branch_1"
     assert export_stem(panel.traces, main, all_of=True) == f"{stem}_main_and_1_branch"
+
+
+def test_a_full_level_trace_file_branches_once_its_model_is_loaded(qtbot, theme, monkeypatch, tmp_path):
+    """A trace recorded at level "full" keeps y and z: read back from its file, it branches from them
+    (rounded to float16) with the model that recorded it, as a live run does."""
+    from trm_engine.trace.trace_file import write_trace
+
+    from trm_lab.areas.inspect.export import trace_of
+
+    use_tiny_models(monkeypatch)
+    window = make_window(qtbot, theme)
+    panel = window.show_area("inspect")
+    panel.setup.level.setCurrentIndex(panel.setup.level.findData("full"))
+    live = run_demo(qtbot, panel)
+    assert live.trace.level == "full"
+    path = tmp_path / "full.trace.h5"
+    write_trace(path, trace_of(live))
+    with qtbot.waitSignal(panel.trace_shown, timeout=RUN_TIMEOUT):
+        window.open_path(path)
+    read = panel.traces[0]
+    assert read.from_file and read is not live
+    panel.strip.set_current(7)  # the end of supervision step 2
+    assert panel.intervene.isEnabled()
+    noise(qtbot, panel, 0.0)  # no change at all: the branch retraces the recording from the file's states
+    data = branch(qtbot, panel)
+    assert data.branch_step == 2 and data.title.endswith("(from the file's float16 states)")
+    assert data.trace.meta["branch_parent"] == 0 and len(data) == 16
+    for a, b in zip(live.records, data.records):
+        assert a.name == b.name
+    agree = np.mean([np.mean(a.tokens == b.tokens) for a, b in zip(live.records[8:], data.records[8:])])
+    assert agree > 0.9  # float16 rounding of y and z changes little
+
+
+def test_a_trace_file_without_states_says_which_level_would_branch(qtbot, theme, monkeypatch, tmp_path):
+    from trm_engine.trace.trace_file import write_trace
+
+    from trm_lab.areas.inspect.export import trace_of
+
+    use_tiny_models(monkeypatch)
+    window = make_window(qtbot, theme)
+    panel = window.show_area("inspect")
+    live = run_demo(qtbot, panel)  # level "inner"
+    path = tmp_path / "inner.trace.h5"
+    write_trace(path, trace_of(live))
+    with qtbot.waitSignal(panel.trace_shown, timeout=RUN_TIMEOUT):
+        window.open_path(path)
+    panel.strip.set_current(7)
+    assert not panel.intervene.isEnabled()
+    assert 'level "inner"' in panel.intervene.target.toolTip() and 'level "full"' in panel.intervene.target.toolTip()

@@ -90,7 +90,7 @@ class Tracer:
         }
         self.trace = Trace(family, dict(family_options or {}), inputs.astype(np.uint8),
                            None if labels is None else np.asarray(labels).astype(np.int64),
-                           dict(vars(model.cfg)), level, meta=dict(meta or {}))
+                           dict(vars(model.cfg)), level, meta={"puzzle_identifier": int(puzzle_identifier), **(meta or {})})
         self.carry: Carry | None = None
         self.recorder = StateRecorder(model, level, self.trace.labels)
 
@@ -135,6 +135,40 @@ class Tracer:
                               self.trace.states[-1].index if self.trace.states else -1)
             self.trace.halting.append(halt)
             yield halt
+
+    @classmethod
+    def resume(cls, model: RecursiveModel, trace: Trace, step: int) -> Tracer:
+        """A Tracer at the end of supervision step `step` (0: before the first) of a recorded trace,
+        rebuilt from the states it stored, to continue it differently (a branch of a trace read from a
+        file). Only a level-"full" trace stores them, as float16: the continuation starts from the
+        recorded states so rounded. TraceError says why a trace cannot be continued by `model`."""
+        from ..errors import TraceError
+
+        problem = resume_problem(model, trace, step)
+        if problem:
+            raise TraceError(problem)
+        labels = trace.labels
+        tracer = cls(model, trace.family, trace.inputs, None if labels is None else labels, trace.level,
+                     int(trace.meta.get("puzzle_identifier", 0)), trace.family_options, dict(trace.meta))
+        kept = [r for r in trace.states if r.sup_step <= step]
+        P = model.cfg.prefix_len
+        for r in kept:  # the projection of a continuation is fitted over all its states, these included
+            if r.features is None and r.state is not None:
+                r.features = np.asarray(r.state[P:], dtype=np.float16)
+        tracer.trace.states = list(kept)
+        tracer.trace.halting = list(trace.halting[:step])
+        rec = tracer.recorder
+        rec.index = len(kept)
+        for r in kept:
+            rec.previous[r.kind] = r
+            rec.prev_state[r.kind] = torch.as_tensor(np.asarray(r.state[P:], dtype=np.float32))
+        if step > 0:
+            carry = tracer._ensure_carry()
+            for kind in ("y", "z"):
+                state = torch.as_tensor(np.asarray(rec.previous[kind].state, dtype=np.float32))
+                setattr(carry, kind, state.to(carry.y.device, carry.y.dtype).unsqueeze(0).contiguous())
+            carry.steps = torch.full_like(carry.steps, step)
+        return tracer
 
     def finish(self) -> Trace:
         self.trace.fit_projection()
@@ -201,3 +235,28 @@ class Tracer:
         g = torch.Generator(device="cpu").manual_seed(seed)
         noise = torch.randn(carry.z.shape, generator=g).to(carry.z.device, carry.z.dtype)
         carry.z = carry.z + scale * carry.z.float().std().to(carry.z.dtype) * noise
+
+
+# Model settings that must agree for a model to continue a recorded trace's states.
+RESUME_KEYS = ("seq_len", "vocab_size", "hidden_size", "h_cycles", "l_cycles", "puzzle_emb_len", "mixer")
+
+
+def resume_problem(model: RecursiveModel, trace: Trace, step: int) -> str:
+    """Why `model` cannot continue `trace` after supervision step `step` ("" when it can)."""
+    if trace.level != "full":
+        return (f"this trace was recorded at level \"{trace.level}\", which does not keep the model's states: "
+                "record at level \"full\" to branch from a file, or run the puzzle with its model")
+    if not 0 <= step <= len(trace.halting):
+        return f"supervision step {step} is not in this trace (it has {len(trace.halting)})"
+    cfg = vars(model.cfg)
+    for key in RESUME_KEYS:
+        if key in trace.model_config and trace.model_config[key] != cfg.get(key):
+            return (f"the loaded model does not match the one that recorded this trace ({key} "
+                    f"{cfg.get(key)!r} here, {trace.model_config[key]!r} in the trace): load that model to branch")
+    if step > 0:
+        kept = [r for r in trace.states if r.sup_step <= step]
+        for kind in ("y", "z"):
+            last = next((r for r in reversed(kept) if r.kind == kind), None)
+            if last is None or last.state is None:
+                return f"the trace has no stored {kind} state at the end of supervision step {step}"
+    return ""

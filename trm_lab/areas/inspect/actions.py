@@ -211,17 +211,20 @@ class InspectActions:
         if picked is None or panel.session.busy or panel.drawing:
             return None
         source = picked.fork_source(step)  # at or before a branch's fork its states are its parent's
-        if not source.snapshots:
-            dialogs.show_info(panel, "Cannot branch here", "This trace was read from a file, so its model states "
-                              "are not at hand: run the puzzle with its model to branch.")
+        problem = panel.session.branch_problem(source, step)
+        if problem:
+            dialogs.show_info(panel, "Cannot branch here", problem[0].upper() + problem[1:] + ".")
             return None
-        if step not in source.snapshots:
-            dialogs.show_info(panel, "Cannot branch here", f"Supervision step {step} of {source.name} did not "
-                              "finish (the run was stopped): move the cursor to a finished step.")
+        try:
+            panel.session.snapshot(source, step)
+        except TrmError as exc:
+            dialogs.show_error(panel, "Cannot branch here", str(exc))
             return None
         branch_id = max(t.branch_id for t in panel.traces) + 1
         parent = "main" if source.branch_id == 0 else source.name
         title = f"branch {branch_id} of {parent}, after step {step}: {panel.intervene.describe(source.shape[1])}"
+        if source.from_file:
+            title += " (from the file's float16 states)"
         data = panel.session.branch(source, step, panel.intervene.edits, panel.intervene.steps.value(), branch_id,
                                     title)
         panel.intervene.clear()

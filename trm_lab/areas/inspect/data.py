@@ -68,6 +68,7 @@ class TraceData:
     branch_id: int = 0  # 0: the main trace; k: branch k, numbered in the order they were made
     parent: TraceData | None = field(default=None, repr=False)  # the trace a branch continues
     chain: list[dict] = field(default_factory=list)  # {branch, parent, after_step, interventions}, main first
+    from_file: bool = False  # read from a trace file: branches start from the states it stored, if any
     _arrays: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     _built: int = -1
 
@@ -146,6 +147,8 @@ class TraceData:
             data.title = f"{data.label()}: {data.note()}"
             by_id[data.branch_id] = data
             out.append(data)
+        for data in out:
+            data.from_file = True
         return out
 
     def _place(self, meta: dict, default_id: int) -> None:

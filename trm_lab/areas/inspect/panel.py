@@ -170,6 +170,7 @@ class InspectPanel(Panel):
         if self._run_when_loaded and self.source is not None:
             self._run_when_loaded = False
             self.run()
+        self._update_intervene()  # a trace read from a file can branch once its model is loaded
 
     # ---- puzzles ----------------------------------------------------------------------------------
     def set_source(self, source: PuzzleSource, draw: bool | None = None) -> None:
@@ -317,9 +318,8 @@ class InspectPanel(Panel):
         data = (self.active or self.strip).data
         if self.session.busy:
             self.intervene.set_unavailable("")
-        elif data is not None and len(data) and not data.fork_source(self.cursor_step()).snapshots:
-            self.intervene.set_unavailable("this trace was read from a file, so the model states to branch from "
-                                           "are not at hand: run the puzzle with its model to intervene")
+        elif data is not None and len(data) and (source := data.fork_source(self.cursor_step())).from_file:
+            self.intervene.set_unavailable(self.session.branch_problem(source, self.cursor_step()) or None)
         else:
             self.intervene.set_unavailable(None)
 

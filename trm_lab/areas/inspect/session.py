@@ -196,6 +196,30 @@ class InspectSession(QObject):
         self._start(Job(trace_puzzle, self.model, self.family, source, steps, level, meta, name="Trace",
                         progress_kw="emit"), None, title, steps, level)
 
+    def branch_problem(self, source: TraceData, step: int) -> str:
+        """Why no branch can start after supervision step `step` of `source` ("" when one can): a run
+        has the state if it finished that step; a trace read from a file has it if the file stored
+        the states (level "full") and the loaded model is the kind that recorded them."""
+        if step in source.snapshots:
+            return ""
+        if not source.from_file:
+            return (f"supervision step {step} of {source.name} did not finish (the run was stopped): move the "
+                    "cursor to a finished step")
+        level = source.trace.level
+        if level != "full":
+            return (f"this trace was read from a file recorded at level \"{level}\", which does not keep the "
+                    "model's states: run the puzzle with its model to branch (or record at level \"full\")")
+        if self.model is None:
+            return "this trace was read from a file: load the model that recorded it to branch from its states"
+        from trm_engine.trace.tracer import resume_problem
+        return resume_problem(self.model, source.trace, step)
+
+    def snapshot(self, source: TraceData, step: int) -> None:
+        """Make the state to branch from after step `step` of a trace read from a file (see branch_problem)."""
+        if step not in source.snapshots:
+            from trm_engine.trace.tracer import Tracer
+            source.snapshots[step] = Tracer.resume(self.model, source.trace, step)
+
     def branch(self, source: TraceData, step: int, interventions: list[Intervention], steps: int,
                branch_id: int, title: str) -> TraceData | None:
         """Branch `branch_id`: continue `source` from the end of supervision step `step` after the
