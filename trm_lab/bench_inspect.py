@@ -128,15 +128,14 @@ class InspectRun:
                 (time.thread_time() - start_cpu) * 1000)
 
     def first_step(self) -> float:
-        """ms from Run to step 1 drawn, the run going on meanwhile as it does for a user (the worker is
-        in step 2 while step 1 is drawn); the run is then stopped and its end awaited."""
+        """ms from Run to step 1 drawn in a run of two steps (the worker is in step 2 while step 1 is
+        drawn, as in a longer run), then waits for the run's end. Not stopped: a stopped run's plots
+        shrink to its length, and the next run's start would pay for rescaling them."""
         panel = self.panel
         self.marks.clear()
         start = time.perf_counter()
         panel.run()
-        _wait(self.app, lambda: 1 in self.marks, signals=(panel.step_shown,))
-        panel.session.stop()
-        _wait(self.app, lambda: not panel.session.busy, signals=(panel.session.trace_stopped, panel.session.trace_finished))
+        _wait(self.app, lambda: not panel.session.busy, signals=(panel.session.trace_finished,))
         return (self.marks[1] - start) * 1000
 
     def trace_file_bytes(self, folder: Path) -> int:
@@ -169,12 +168,15 @@ def first_step_pairs(app, run: InspectRun, model, inputs, pairs: int) -> tuple[l
     first. One first step lasts ~0.2 s and this machine's speed drifts by 10-20% from one to the next,
     so the first-step ratio needs many short pairs rather than a few long runs."""
     bare, screen = [], []
+    run.panel.setup.steps.setValue(2)
+    run.first_step()  # the plots take the 2-step run's range once, outside the measurements
     for k in range(pairs):
         for which in ("bare", "screen") if k % 2 == 0 else ("screen", "bare"):
             if which == "bare":
                 bare.append(in_job(app, bare_recursion, model, inputs, 1)[0])
             else:
                 screen.append(run.first_step())
+    run.panel.setup.steps.setValue(run.steps)
     return bare, screen
 
 
