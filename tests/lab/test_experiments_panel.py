@@ -88,6 +88,8 @@ def test_the_suites_show_their_claims_paper_numbers_and_scales(qtbot, panel):
     assert [panel.details.variant_paper(r) for r in range(2)] == ["87.4% exact, NFP 1", "86.1% exact, NFP 2"]
     assert "sudoku-mlp-lab on sudoku9-lab; 2000 steps per run" in panel.details.scales.text()
     assert "sudoku-extreme (official dataset)" in panel.details.scales.text()
+    panel.suite_list.select("depth")  # equal compute: the budget is CPU time, not a length
+    assert "sudoku-mlp-lab on sudoku9-lab; 10 CPU-minutes per run" in panel.details.scales.text()
     panel.suite_list.select("puzzles")
     assert panel.details.variant_paper(4) == "44.6% pass@2" and panel.details.variant_paper(5) == "40.3% pass@2"
     panel.suite_list.select("recursion")

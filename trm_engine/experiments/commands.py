@@ -121,6 +121,7 @@ def _run(args) -> int:
         RunNotMeasured,
         RunProgress,
     )
+    from .plan import TIME_BUDGET_STEPS
     from .report import write_reports
     from .runner import run_experiment
 
@@ -143,7 +144,8 @@ def _run(args) -> int:
             say(f"{tag}: {'resuming' if ev.resumed else 'training'} for {ev.budget} -> {ev.run_dir}")
         elif isinstance(ev, RunProgress) and isinstance(ev.event, TrainMetrics) and ev.event.step % 50 == 0:
             e = ev.event
-            say(f"{tag}: step {e.step}/{e.total_steps}  loss {e.loss:.4f}  train exact {e.exact_accuracy:.3f}")
+            of = f"/{e.total_steps}" if e.total_steps < TIME_BUDGET_STEPS else ""  # a time budget has no last step
+            say(f"{tag}: step {e.step}{of}  loss {e.loss:.4f}  train exact {e.exact_accuracy:.3f}")
         elif isinstance(ev, RunProgress) and isinstance(ev.event, EvalResult):
             say(f"{tag}: eval at step {ev.event.step}: exact {ev.event.exact_accuracy:.4f}  "
                 f"cells {ev.event.accuracy:.4f}")

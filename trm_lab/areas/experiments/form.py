@@ -24,6 +24,7 @@ from trm_engine.experiments.suites import SCALES, Suite
 from ... import dialogs
 from ..train import DEVICES, default_threads
 from .rows import LaunchSettings, experiments_root
+from .suites import default_length
 
 PAPER_WARNING = ("<b>Paper scale</b> trains the paper's full presets on the official datasets: each run needs a "
                  "GPU for a day or more (the paper: Sudoku on 1 L40S under 36 h, Maze on 4 L40S under 24 h, ARC on "
@@ -106,8 +107,8 @@ class LaunchForm(QWidget):
     def set_suite(self, suite: Suite | None) -> None:
         """Show the suite's default budget, and a file row for each official dataset it needs at paper scale."""
         self.suite = suite
-        steps = {suite.spec(v, self.scale()).steps for v in suite.variants} if suite else set()
-        default = f"{steps.pop()} steps" if len(steps) == 1 and 0 not in steps else "the preset's length"
+        default = default_length([suite.spec(v, self.scale()) for v in suite.variants]) if suite else \
+            "the preset's length"
         self.budget_edit.setPlaceholderText(f"suite default ({default}); e.g. 300, 20m, 300steps,20m")
         self._remember_data()
         while self.layout_.rowCount() > self._fixed_rows:

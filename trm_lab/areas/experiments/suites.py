@@ -39,6 +39,15 @@ def paper_text(variant: Variant) -> str:
     return ", ".join(parts) or "\u2013"
 
 
+def default_length(specs) -> str:
+    """A suite's default run length at one scale, in words: equal CPU time, or equal optimizer steps."""
+    cpu = {s.cpu_minutes for s in specs}
+    if len(cpu) == 1 and 0 not in cpu:
+        return f"{cpu.pop():g} CPU-minutes"
+    steps = {s.steps for s in specs}
+    return f"{steps.pop()} steps" if len(steps) == 1 and 0 not in steps else "the preset's length"
+
+
 def scale_text(suite: Suite, scale: str) -> str:
     """What one scale trains: presets, datasets and the default length of a run."""
     specs = [suite.spec(v, scale) for v in suite.variants]
@@ -47,9 +56,8 @@ def scale_text(suite: Suite, scale: str) -> str:
     for name in dict.fromkeys(s.data for s in specs if s.data):
         spec = suite.datasets.get(name)
         data.append(f"{name} (official dataset)" if spec is not None and spec.official else name)
-    steps = {s.steps for s in specs}
-    length = f"{steps.pop()} steps per run" if len(steps) == 1 and 0 not in steps else "the preset's length"
-    return f"<b>{scale}</b>: {presets} on {', '.join(data)}; {length}"
+    length = default_length(specs)
+    return f"<b>{scale}</b>: {presets} on {', '.join(data)}; {length}{'' if 'preset' in length else ' per run'}"
 
 
 class SuiteList(QWidget):
