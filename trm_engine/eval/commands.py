@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from ..cli import count
@@ -36,7 +37,8 @@ def register(sub, bench_sub) -> None:
 
 
 def resolve_checkpoint(target: str) -> Path:
-    """A checkpoint file, or a run directory's best checkpoint (its latest when none is marked best)."""
+    """A checkpoint file, or a run directory's best checkpoint (its latest when none is marked best, or
+    when the mark is damaged: said on stderr)."""
     from ..train.checkpoints import read_best
     from ..train.run_dir import RunDirectory
 
@@ -45,7 +47,11 @@ def resolve_checkpoint(target: str) -> Path:
         return path
     if path.is_dir():
         rd = RunDirectory(path)
-        best, _ = read_best(rd.checkpoints)
+        try:
+            best, _ = read_best(rd.checkpoints)
+        except RunError as exc:
+            print(f"warning: {exc}; using the latest checkpoint", file=sys.stderr)
+            best = None
         if best is not None and best.exists():
             return best
         latest = rd.latest_checkpoint()
