@@ -2,6 +2,7 @@
 budgets and recipe edits parse, user suite files are checked, and the CLI's errors are one line."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -193,6 +194,7 @@ def test_metrics_registry_knows_every_direction():
     (["experiments", "run", "halting", "--scale", "paper", "--out", "{tmp}"], "give --data sudoku-extreme=FILE"),
     (["experiments", "report", "{tmp}"], "no experiment here"),
     (["experiments", "plan", "halting", "--variant", "fast"], "unknown variant 'fast'"),
+    (["experiments", "data", "sudoku-extreme", "--out", "{tmp}"], "no lab dataset 'sudoku-extreme'; lab datasets: "),
 ])
 def test_cli_errors_are_one_line_and_exit_2(argv, message, tmp_path, capsys):
     argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
@@ -208,6 +210,21 @@ def test_plan_cli_shows_states(tmp_path, capsys):
     assert main(["experiments", "plan", "depth", "--out", str(tmp_path), "--json"]) == 0
     body = json.loads(capsys.readouterr().out)
     assert body["counts"] == {"pending": 6} and body["runs"][0]["config"]["model"]["num_layers"] == 2
+
+
+def test_data_builds_a_lab_dataset_once_where_the_suites_find_it(tmp_path, capsys):
+    """`trm experiments data NAME` builds the recipe into OUT/_data (the file a suite's runs train on) and
+    prints its path; a second call finds it."""
+    suite = with_recipe_overrides(get_suite("depth"), ["sudoku9-lab.train=6", "sudoku9-lab.test=4"])
+    path = tmp_path / "mine.json"
+    path.write_text(json.dumps(suites_document([suite])))
+    argv = ["experiments", "data", "sudoku9-lab", "--out", str(tmp_path), "--suite-file", str(path)]
+    assert main(argv) == 0
+    made = Path(capsys.readouterr().out.strip())
+    plan = plan_experiment("depth", "lab", seeds=1, out=tmp_path, suite_file=path)
+    assert made.is_file() and made.parent == tmp_path / "_data" and made == plan.runs[0].data_path
+    stamp = made.stat().st_mtime_ns
+    assert main(argv) == 0 and Path(capsys.readouterr().out.strip()) == made and made.stat().st_mtime_ns == stamp
 
 
 def test_the_sudoku_lab_recipe_makes_unique_puzzles_from_independent_grids_within_the_blanks():

@@ -1,8 +1,9 @@
-"""`trm experiments list | plan | run | report`: the paper's claims as runnable suites."""
+"""`trm experiments list | plan | run | report | data`: the paper's claims as runnable suites."""
 
 from __future__ import annotations
 
 import signal
+import sys
 import time
 
 from ..cli import count
@@ -51,6 +52,15 @@ def register(sub, bench_sub) -> None:
             p.add_argument("--no-report", action="store_true", help="do not write the report at the end")
             p.add_argument("--quiet", action="store_true", help="no progress lines")
             p.set_defaults(func=_run)
+
+    dp = esub.add_parser("data", help="build (or find) a lab dataset of the suites and print its path",
+                         description="The lab datasets are recipes (`trm experiments list --json`, 'datasets'), "
+                                     "built on first use into OUT/_data; this builds one without running a suite, "
+                                     "to train or inspect on the same puzzles.")
+    dp.add_argument("name", help="a lab dataset, e.g. sudoku9-lab or maze9-lab")
+    dp.add_argument("--out", metavar="DIR", help="experiment folder (default: the app's data dir)/experiments")
+    dp.add_argument("--suite-file", metavar="FILE", help="a JSON file of edited or extra suites")
+    dp.set_defaults(func=_data)
 
     rp = esub.add_parser("report", help="write report.md and PNG plots for an experiment folder")
     rp.add_argument("dir", help="an --out folder, or one suite folder in it")
@@ -165,6 +175,25 @@ def _run(args) -> int:
         for path in write_reports(plan.suite_dir):
             say(f"report: {path}")
     return 0 if isinstance(last, ExperimentFinished) and not last.failed else 1
+
+
+def _data(args) -> int:
+    from pathlib import Path
+
+    from ..errors import ConfigError
+    from .datasets import ensure_dataset
+    from .plan import default_out
+    from .suites import list_suites, load_suite_file
+
+    specs = {}
+    for suite in list_suites() + (list(load_suite_file(args.suite_file).values()) if args.suite_file else []):
+        specs.update(suite.datasets)  # a suite file's recipes win
+    spec = specs.get(args.name)
+    if spec is None or spec.official:
+        lab = sorted(n for n, s in specs.items() if not s.official)
+        raise ConfigError(f"no lab dataset {args.name!r}; lab datasets: {', '.join(lab)}")
+    print(ensure_dataset(spec, Path(args.out or default_out()), {}, log=lambda text: print(text, file=sys.stderr)))
+    return 0
 
 
 def _report(args) -> int:
