@@ -111,8 +111,12 @@ class InspectRun:
         panel.step_shown.connect(self._on_step_shown)
 
     def _on_step_shown(self, step: int) -> None:
-        self.panel.strip.repaint()  # drawn, not just scheduled: the views and the timeline, then the plots
-        self.panel.plots.layout_widget.viewport().repaint()
+        # On screen: let Qt paint what the step changed, as its event loop does next (the plots' scene
+        # first turns its changes into an update, then every dirty widget is painted), not a repaint
+        # of everything the strip and the plots hold.
+        from PySide6.QtCore import QEventLoop
+        for _ in range(2):
+            self.app.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
         self.marks[step] = time.perf_counter()
 
     def once(self) -> tuple[float, float, float, float]:
