@@ -3,11 +3,25 @@
 # each run on one torch thread at low priority. Safe to start again at any time: measured runs are
 # skipped and a stopped run continues from its latest checkpoint with what is left of its budget.
 #   nohup sh docs/results/run_lab_suites.sh > docs/results/_logs/run.log 2>&1 &
+#   SUITES="halting" nohup sh docs/results/run_lab_suites.sh > docs/results/_logs/halting.log 2>&1 &
+# Two runners may work side by side on different suites (a run's folder is locked while it trains).
 # Stop with `kill -TERM <pid of the python process>` (it checkpoints); then rerun this script.
+#
+# At lab scale two suites run part of their variants, for cost (training time on one thread):
+# - recursion: TRM at (T, n) = (1, 2), (2, 4), (3, 6) and HRM at (2, 2), (3, 3), 1,000 steps each,
+#   about 4 h for 3 seeds; the whole 14-variant grid would take about 27 h;
+# - puzzles: Sudoku and maze (TRM and HRM), 10 CPU-minutes each, 2 h; ARC at 10 CPU-minutes
+#   solves nothing in either model, so it cannot separate them.
 cd "$(dirname "$0")/../.." || exit 1
 export PYTHONPATH="$PWD" OMP_NUM_THREADS=1
 mkdir -p docs/results/_logs
-for suite in ${SUITES:-mlp-vs-attention depth halting}; do
+for suite in ${SUITES:-mlp-vs-attention depth halting ablations recursion puzzles}; do
+  case "$suite" in
+    recursion) only="--variant trm-T1-n2 --variant trm-T2-n4 --variant trm-T3-n6 --variant hrm-T2-n2 --variant hrm-T3-n3" ;;
+    puzzles) only="--variant trm-sudoku --variant hrm-sudoku --variant trm-maze --variant hrm-maze" ;;
+    *) only="" ;;
+  esac
+  # shellcheck disable=SC2086 # $only is a list of options
   nice -n 10 python -m trm_engine.cli experiments run "$suite" --scale lab --seeds 3 --out docs/results \
-    --threads 1 || exit $?
+    --threads 1 $only || exit $?
 done
