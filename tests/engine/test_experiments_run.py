@@ -146,7 +146,7 @@ def test_the_report_has_table_verdicts_scale_commands_and_plots(done, tmp_path):
     assert "**direction reproduced**" in text  # NFP 1 vs 2 on every seed
     assert "not the paper's scale" in text and "trm experiments run halting --scale lab --seeds 2" in text
     assert "## Runs" in text and text.count("| continue | ") == 2
-    for name in ("exact_accuracy.png", "nfp.png", "seconds_per_step.png", "curve_eval_exact.png",
+    for name in ("exact_accuracy.png", "nfp.png", "train_cpu_minutes.png", "curve_eval_exact.png",
                  "curve_train_loss.png"):
         assert f"]({name})" in text
         with Image.open(tmp_path / "docs" / name) as img:
