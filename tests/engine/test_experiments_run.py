@@ -227,3 +227,18 @@ def test_the_estimate_counts_what_is_left(done, tmp_path):
     cpu = estimate(tiny_plan(tmp_path, budget="2cpu-min"))
     assert cpu.seconds == pytest.approx(4 * 120) and "about 8 min of training" in cpu.describe()
     assert estimate(tiny_plan(out)).describe() == "nothing left to train"
+
+
+def test_a_run_another_runner_measured_meanwhile_is_skipped_not_trained_again(done, tmp_path):
+    """Two runners on one suite: each looks at a run again just before training it, so a run the other
+    one measured since this one planned is skipped, not refused by its lock or trained twice."""
+    out = with_data(done, tmp_path)
+    mine = run_experiment(tiny_plan(out, seeds=1))
+    for event in mine:
+        if isinstance(event, RunMeasured):  # halt-only measured; meanwhile another runner does "continue"
+            break
+    other = list(run_experiment(tiny_plan(out, seeds=1, variants=["continue"])))
+    assert isinstance(other[-1], ExperimentFinished) and other[-1].measured == 1
+    rest = list(mine)
+    assert [(e.variant, e.reason.split(" ")[0]) for e in rest if isinstance(e, RunSkipped)] == [("continue", "done")]
+    assert isinstance(rest[-1], ExperimentFinished) and (rest[-1].measured, rest[-1].skipped, rest[-1].failed) == (1, 1, 0)

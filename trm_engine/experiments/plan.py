@@ -279,9 +279,15 @@ def _set_state(run: PlannedRun) -> None:
         run.state, run.detail = "resumable", f"{summary['state']} at step {summary['step']}"
 
 
+def refresh_run(run: PlannedRun) -> PlannedRun:
+    """Re-read one run's state from the disk."""
+    run.state, run.detail = "pending", ""
+    _set_state(run)
+    return run
+
+
 def refresh(plan: ExperimentPlan) -> ExperimentPlan:
     """Re-read every run's state from the disk (a plan made earlier, e.g. in a GUI, may be stale)."""
     for run in plan.runs:
-        run.state, run.detail = "pending", ""
-        _set_state(run)
+        refresh_run(run)
     return plan

@@ -42,7 +42,7 @@ from .events import (
     RunProgress,
     RunSkipped,
 )
-from .plan import MANIFEST_FILE, RESULT_FILE, ExperimentPlan, PlannedRun, refresh
+from .plan import MANIFEST_FILE, RESULT_FILE, ExperimentPlan, PlannedRun, refresh, refresh_run
 from .results import build_result, read_timing
 from .suites import suites_document
 
@@ -103,7 +103,9 @@ def run_experiment(plan: ExperimentPlan, control: Control | None = None,
         if control.stop_requested:
             yield ExperimentStopped(plan.suite.name, message=f"stopped before {run.key}")
             return
-        if run not in todo:
+        if run in todo:  # looked at again: another runner may have taken or finished it meanwhile
+            refresh_run(run)
+        if run.state not in ("pending", "resumable"):
             skipped += 1
             yield RunSkipped(plan.suite.name, index=index, total=total, variant=run.variant, seed=run.seed,
                              run_dir=str(run.run_dir), reason="done" if run.state == "done" else run.detail)
