@@ -88,7 +88,8 @@ class StateRecorder:
     @torch.no_grad()
     def _decode(self, batch: list[tuple[str, int, int, int, torch.Tensor]]) -> list[StateRecord]:
         P = self.model.cfg.prefix_len
-        states = torch.stack([b[4] for b in batch])[:, P:]  # (k, seq_len, D)
+        stacked = torch.stack([b[4] for b in batch])  # (k, prefix + seq_len, D)
+        states = stacked[:, P:]
         puzzle = states.float()
         logits = self.model.lm_head(states.to(self.model.compute_dtype)).float()
         conf, pred = logits.softmax(-1).max(-1)
@@ -105,7 +106,7 @@ class StateRecorder:
         tokens = pred.to(torch.uint8).cpu().numpy()
         numpy = {name: t.to(torch.float16).cpu().numpy() for name, t in
                  (("confidence", conf), ("cell_norm", cell_norm), ("cell_delta", cell_delta), ("features", puzzle))}
-        full = torch.stack([b[4] for b in batch]).to(torch.float16).cpu().numpy() if self.level == "full" else None
+        full = stacked.to(torch.float16).cpu().numpy() if self.level == "full" else None
         delta, norm = delta.tolist(), norm.tolist()
         if self.labels is not None:
             mask = self.labels != -100

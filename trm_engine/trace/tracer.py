@@ -146,9 +146,8 @@ class Tracer:
 
         problem = resume_problem(model, trace, step)
         if problem:
-            raise TraceError(problem)
-        labels = trace.labels
-        tracer = cls(model, trace.family, trace.inputs, None if labels is None else labels, trace.level,
+            raise TraceError(f"this trace cannot be continued: {problem}")
+        tracer = cls(model, trace.family, trace.inputs, trace.labels, trace.level,
                      int(trace.meta.get("puzzle_identifier", 0)), trace.family_options, dict(trace.meta))
         kept = [r for r in trace.states if r.sup_step <= step]
         P = model.cfg.prefix_len
@@ -241,11 +240,14 @@ class Tracer:
 RESUME_KEYS = ("seq_len", "vocab_size", "hidden_size", "h_cycles", "l_cycles", "puzzle_emb_len", "mixer")
 
 
-def resume_problem(model: RecursiveModel, trace: Trace, step: int) -> str:
-    """Why `model` cannot continue `trace` after supervision step `step` ("" when it can)."""
+def resume_problem(model: RecursiveModel | None, trace: Trace, step: int) -> str:
+    """Why `model` (None: no model loaded) cannot continue `trace` after supervision step `step` ("" when
+    it can)."""
     if trace.level != "full":
-        return (f"this trace was recorded at level \"{trace.level}\", which does not keep the model's states: "
-                "record at level \"full\" to branch from a file, or run the puzzle with its model")
+        return (f"it was recorded at level \"{trace.level}\", which does not keep the model's states: run the "
+                "puzzle with its model to branch (or record at level \"full\")")
+    if model is None:
+        return "load the model that recorded it to branch from its states"
     if not 0 <= step <= len(trace.halting):
         return f"supervision step {step} is not in this trace (it has {len(trace.halting)})"
     cfg = vars(model.cfg)

@@ -205,14 +205,9 @@ class InspectSession(QObject):
         if not source.from_file:
             return (f"supervision step {step} of {source.name} did not finish (the run was stopped): move the "
                     "cursor to a finished step")
-        level = source.trace.level
-        if level != "full":
-            return (f"this trace was read from a file recorded at level \"{level}\", which does not keep the "
-                    "model's states: run the puzzle with its model to branch (or record at level \"full\")")
-        if self.model is None:
-            return "this trace was read from a file: load the model that recorded it to branch from its states"
         from trm_engine.trace.tracer import resume_problem
-        return resume_problem(self.model, source.trace, step)
+        problem = resume_problem(self.model, source.trace, step)
+        return f"this trace was read from a file; {problem}" if problem else ""
 
     def snapshot(self, source: TraceData, step: int) -> None:
         """Make the state to branch from after step `step` of a trace read from a file (see branch_problem)."""
