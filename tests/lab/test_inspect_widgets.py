@@ -7,7 +7,8 @@ import json
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
+from PySide6.QtGui import QColor
 
 from trm_engine.config import load_preset
 from trm_engine.trace.recorder import StateRecord
@@ -17,7 +18,7 @@ from trm_lab.areas.inspect.look import family_look, verdict_layer
 from trm_lab.areas.inspect.models import accuracy_text, list_demo_models, model_family
 from trm_lab.widgets.color_grid import ColorGridView, heat_colors
 from trm_lab.widgets.timeline import TimelineBar
-from trm_lab.widgets.trace_plots import TracePlots
+from trm_lab.widgets.trace_plots import LIGHT_COLORS, SLOT_COLORS, TracePlots
 
 
 def synthetic(steps=2, T=2, n=2, seq=4) -> TraceData:
@@ -135,17 +136,83 @@ def test_color_grid_and_heat_ramp(qtbot):
         view.set_colors(np.zeros((3, 3)))
 
 
-def test_plots_update_in_place_and_follow_a_cursor(qtbot):
+def _has_color(image, color: str, rect) -> bool:
+    """Whether any pixel of `image` inside `rect` (widget pixels) is close to `color`."""
+    target = QColor(color)
+    for x in range(int(rect.left()) + 1, int(rect.right())):
+        for y in range(int(rect.top()) + 1, int(rect.bottom())):
+            c = image.pixelColor(x, y)
+            if abs(c.red() - target.red()) + abs(c.green() - target.green()) + abs(c.blue() - target.blue()) < 40:
+                return True
+    return False
+
+
+def test_plots_draw_each_slot_and_follow_a_cursor(qtbot):
     plots = TracePlots()
     qtbot.addWidget(plots)
-    curve = plots.curves[(0, "dy")]
+    plots.resize(800, 160)
     plots.set_series(0, synthetic().series())
-    assert plots.curves[(0, "dy")] is curve and plots.point_count(0, "dy") == 4
+    plots.set_x_range(12)
+    assert plots.point_count(0, "dy") == 4 and plots.point_count(1, "dy") == 0
+    rects = plots.plot_rects()
+    assert list(rects) == ["halting", "changed", "distance", "accuracy"]
+    assert all(a.right() < b.left() for a, b in zip(list(rects.values()), list(rects.values())[1:]))
+    image = plots.grab().toImage()
+    assert _has_color(image, SLOT_COLORS[0], rects["distance"]) and _has_color(image, LIGHT_COLORS[0], rects["distance"])
+    assert not _has_color(image, SLOT_COLORS[1], rects["distance"])  # nothing in the branch's slot yet
+    assert _has_color(image, "#C62828", rects["halting"])  # the halting threshold
+    # The branch's slot draws in its own colour; clearing it removes it again.
+    branch = {name: (x, y[::-1]) for name, (x, y) in synthetic().series().items()}  # drawn under slot 0
+    plots.set_series(1, branch)
+    assert _has_color(plots.grab().toImage(), SLOT_COLORS[1], plots.plot_rects()["changed"])
+    plots.clear_slot(1)
+    assert plots.point_count(1, "changed_y") == 0
+    assert not _has_color(plots.grab().toImage(), SLOT_COLORS[1], plots.plot_rects()["changed"])
+    # The cursor: shown, at the index, in every plot; hidden with its slot.
     plots.set_cursor(1, 7)
     assert plots.cursors[(1, "accuracy")].isVisible() and plots.cursors[(1, "accuracy")].value() == 7
-    plots.clear_slot(0)
-    assert plots.point_count(0, "dy") == 0
+    plots.set_cursor(1, None)
+    assert not plots.cursors[(1, "halting")].isVisible()
+    # Shares keep 0..1; counts and distances take the data's range.
+    assert plots.y_range("accuracy") == (0.0, 1.02)
+    assert plots.y_range("changed")[1] >= max(synthetic().series()["changed_z"][1].max(), 1)
     plots.set_scheme(("#1E1F22", "#D8D8D8"))
+    assert plots.grab().toImage().pixelColor(2, 2) == QColor("#1E1F22")
+
+
+def test_a_gap_in_a_series_breaks_its_line(qtbot):
+    plots = TracePlots(slots=1)
+    qtbot.addWidget(plots)
+    plots.resize(800, 160)
+    plots.set_x_range(10)
+    x = np.arange(10, dtype=float)
+    plots.set_series(0, {"accuracy": (x, np.array([0.5] * 3 + [np.nan] * 4 + [0.5] * 3))})
+    rect = plots.plot_rects()["accuracy"]
+
+    def inked(i):  # anything but the white background in a thin column through state i
+        cx = rect.left() + (i + 0.7) / 10.4 * rect.width()
+        image = plots.grab().toImage()
+        return any(image.pixelColor(int(cx), y) != QColor("#FFFFFF") for y in range(int(rect.top()) + 2, int(rect.bottom()) - 1))
+
+    assert inked(1) and inked(8) and not inked(4)
+
+
+def test_clicking_or_dragging_a_plot_picks_the_state_under_the_mouse(qtbot):
+    plots = TracePlots()
+    qtbot.addWidget(plots)
+    plots.resize(800, 160)
+    plots.set_x_range(20)
+    rect = plots.plot_rects()["distance"]
+    lo, hi = -0.5 - 0.4, 19.5 + 0.4
+    at = QPoint(int(rect.left() + (12 - lo) / (hi - lo) * rect.width()), int(rect.center().y()))
+    with qtbot.waitSignal(plots.position_clicked) as picked:
+        qtbot.mouseClick(plots, Qt.MouseButton.LeftButton, pos=at)
+    assert picked.args == [12]
+    assert plots.index_at(QPointF(2, 2)) is None  # the title row and the axes pick nothing
+    seen = []
+    plots.position_clicked.connect(seen.append)
+    qtbot.mouseMove(plots, at)  # no button held: nothing
+    assert seen == []
 
 
 def test_demo_models_are_found_in_order_and_broken_ones_skipped(tmp_path):
