@@ -4,8 +4,8 @@
   and -> all 16 steps on screen, with the paper-size sudoku-mlp (random weights: the speed does not
   depend on them) on a 9x9 Sudoku at level "inner", over the bare recursion's first step and 16 steps
   (model.step, no recording, no GUI; targets <= 1.15x and <= 1.10x). Each repeat runs the bare
-  recursion, the recorded one without the GUI and the area back to back (every other repeat in the
-  reverse order), each in a worker thread as the area's run is, and the ratios are taken within each
+  recursion and the area back to back, the recorded recursion without the GUI before or after them
+  (every other repeat in the reverse order), each in a worker thread as the area's run is, and the ratios are taken within each
   repeat, so a shared machine's load changes them less than it changes the times. The first-step
   ratio is judged on `--pairs` short (bare, on screen) pairs besides: a first step lasts ~0.2 s and
   this machine's speed drifts 10-20% between two of them, so a few long repeats cannot pin it down,
@@ -205,8 +205,10 @@ def bench_run(app, window, checkpoint: Path, inputs, steps: int, repeats: int, f
         times["gui_cpu"].append(gui_cpu)
         return first, total
 
-    parts = [("bare", lambda: in_job(app, bare_recursion, model, inputs, steps)),
-             ("traced", lambda: in_job(app, traced_recursion, model, inputs, steps)), ("screen", screen)]
+    # The recorded run goes first or last, so the two runs a goal compares are always back to back: a
+    # 5 s run on this machine can be 25% slower than the one 10 s before it.
+    parts = [("traced", lambda: in_job(app, traced_recursion, model, inputs, steps)),
+             ("bare", lambda: in_job(app, bare_recursion, model, inputs, steps)), ("screen", screen)]
     for k in range(repeats):  # every other repeat in reverse order, so a drifting load favours none
         for name, measure in parts if k % 2 == 0 else parts[::-1]:
             first, total = measure()
