@@ -66,13 +66,14 @@ def _flops_per_step(run: PlannedRun) -> float:
 
 
 def _measured_seconds_per_step(plan: ExperimentPlan) -> dict[str, float]:
-    """CPU seconds per optimizer step of each variant, from runs of this plan already measured."""
-    out: dict[str, float] = {}
+    """CPU seconds per optimizer step of each variant: the mean over its runs of this plan already
+    measured (one run's figure can be off by a fifth on a loaded machine)."""
+    seen: dict[str, list[float]] = {}
     for run in plan.runs:
         result = read_json(run.run_dir / RESULT_FILE)
         if result and result.get("train_cpu_seconds") and result.get("steps"):
-            out.setdefault(run.variant, result["train_cpu_seconds"] / result["steps"])
-    return out
+            seen.setdefault(run.variant, []).append(result["train_cpu_seconds"] / result["steps"])
+    return {variant: sum(values) / len(values) for variant, values in seen.items()}
 
 
 def matmul_rate_one_thread(n: int = 384, repeats: int = 6) -> float:
