@@ -48,6 +48,10 @@ def test_maze_and_small_sudoku_builds(tmp_path, capsys):
     assert code == 0 and "building maze" in err  # progress on stderr
     ds = PuzzleDataset.open(tmp_path / "m.h5")
     assert ds.seq_len == 900 and ds["train"].shapes[0].tolist() == [9, 9, 9, 9]
+    assert ds.metadata["generator_settings"]["unique_path"] is False
+    code, _, _ = run(capsys, "data", "build", "maze", "--out", tmp_path / "u.h5", "--size", 9, "--min-path", 10,
+                     "--unique-path", "--train", 4, "--test", 2, "--quiet")
+    assert code == 0 and PuzzleDataset.open(tmp_path / "u.h5").metadata["generator_settings"]["unique_path"] is True
     code, _, _ = run(capsys, "data", "build", "sudoku", "--box", 2, "--clues", 8, "--out", tmp_path / "s4.h5",
                      "--train", 10, "--test", 2, "--quiet")
     assert PuzzleDataset.open(tmp_path / "s4.h5").seq_len == 16

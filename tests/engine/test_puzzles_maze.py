@@ -1,5 +1,8 @@
 """Maze family: `# SGo` text, validation, BFS labels, canvas encoding, solution checks, the generator."""
 
+from dataclasses import replace
+
+import numpy as np
 import pytest
 
 from trm_engine.errors import PuzzleError
@@ -109,6 +112,31 @@ def test_generator_meets_the_path_threshold_and_is_seeded(maze):
         assert (result.solution == label.reshape(12, 12)).all()
         walls = (grid == 0).mean()
         assert 0.25 <= walls <= 0.5
+
+
+@pytest.mark.parametrize("engine", ["kernel", "python"])
+def test_unique_path_mazes_have_one_shortest_path_so_the_label_is_the_answer(engine):
+    """Most generated mazes have several shortest paths, and the label marks one of them (a dihedral
+    augmentation of the maze would pick another); with unique_path every kept maze has exactly one."""
+    from trm_engine.puzzles.maze import shortest_paths
+
+    def paths(gen):
+        out = []
+        for grid, label in zip(gen.puzzles, gen.solutions):
+            start, goal = int(np.flatnonzero(grid == 2)[0]), int(np.flatnonzero(grid == 3)[0])
+            steps, count, marked = shortest_paths(grid, 9, 9, start, goal, cap=3)
+            assert (marked == label).all()
+            out.append(count)
+        return out
+
+    plain = MazeSettings(9, 9, min_path=12)
+    assert max(paths(generate_mazes(20, seed=3, settings=plain, engine=engine))) > 1
+    gen = generate_mazes(20, seed=3, settings=replace(plain, unique_path=True), engine=engine)
+    assert paths(gen) == [1] * 20 and (gen.ratings > 12).all()
+    assert gen.settings["unique_path"] is True and gen.settings["engine"] == engine
+    with pytest.raises(PuzzleError, match="unique shortest path longer than 60"):
+        generate_mazes(1, seed=1, settings=MazeSettings(9, 9, min_path=60, unique_path=True,
+                                                          max_layouts_per_maze=50), engine=engine)
 
 
 def test_hard_threshold_scales_with_size():

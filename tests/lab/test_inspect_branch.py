@@ -214,7 +214,6 @@ def test_a_full_level_trace_file_branches_once_its_model_is_loaded(qtbot, theme,
     """A trace recorded at level "full" keeps y and z: read back from its file, it branches from them
     (rounded to float16) with the model that recorded it, as a live run does."""
     from trm_engine.trace.trace_file import write_trace
-
     from trm_lab.areas.inspect.export import trace_of
 
     use_tiny_models(monkeypatch)
@@ -243,7 +242,6 @@ def test_a_full_level_trace_file_branches_once_its_model_is_loaded(qtbot, theme,
 
 def test_a_trace_file_without_states_says_which_level_would_branch(qtbot, theme, monkeypatch, tmp_path):
     from trm_engine.trace.trace_file import write_trace
-
     from trm_lab.areas.inspect.export import trace_of
 
     use_tiny_models(monkeypatch)

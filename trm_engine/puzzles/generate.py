@@ -50,6 +50,7 @@ class MazeSettings:
     wall_hi: float = 0.5
     min_path: int = -1  # keep mazes whose shortest path has MORE steps than this; -1 = scaled default
     goal_draws: int = 100  # random goals tried per layout (Searchformer tries 100 pairs)
+    unique_path: bool = False  # keep only mazes with one shortest path (their label is then the answer)
     max_layouts_per_maze: int = 1_000_000  # give up (PuzzleError) beyond this
 
     def resolved_min_path(self) -> int:
@@ -174,10 +175,11 @@ def generate_mazes(count: int, seed: int = 0, settings: MazeSettings = MazeSetti
     def run(chunk, grids, labels, lengths):
         budget = len(grids) * s.max_layouts_per_maze
         got, tried = make(len(grids), s.height, s.width, chunk_seed(seed, chunk), s.wall_lo,
-                                s.wall_hi, min_path, s.goal_draws, budget, grids, labels, lengths)
+                                s.wall_hi, min_path, s.goal_draws, budget, grids, labels, lengths, s.unique_path)
         if got < len(grids):
-            raise PuzzleError(f"maze generator: only {got} of {len(grids)} mazes had a path longer than "
-                              f"{min_path} steps after {tried} layouts; lower --min-path")
+            raise PuzzleError(f"maze generator: only {got} of {len(grids)} mazes had a "
+                              f"{'unique shortest ' if s.unique_path else ''}path longer than {min_path} steps "
+                              f"after {tried} layouts; lower --min-path")
         return tried
 
     out = _run_chunks(count, chunk_size, s.height * s.width, run, progress)

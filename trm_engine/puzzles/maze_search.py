@@ -123,9 +123,10 @@ def _seed_state(seed):
 
 @njit(cache=True)
 def generate(count, h, w, seed, wall_lo, wall_hi, min_path, goal_draws, max_layouts,
-             grids, labels, lengths):
+             grids, labels, lengths, unique):
     """Fill up to `count` rows of grids/labels (count, h*w) and lengths (steps) with mazes whose shortest
-    path is longer than `min_path`. Returns (accepted, layouts tried)."""
+    path is longer than `min_path` and, if `unique`, the only shortest path. Returns (accepted, layouts
+    tried)."""
     state = _seed_state(seed)
     n = h * w
     nb = neighbours(h, w)
@@ -153,7 +154,7 @@ def generate(count, h, w, seed, wall_lo, wall_hi, min_path, goal_draws, max_layo
         goal = np.int64(-1)
         for _ in range(goal_draws):
             g = np.int64(cells[num_walls + _below(state, num_free)])
-            if dist[g] > min_path:
+            if dist[g] > min_path and (not unique or count_shortest(nb, dist, g, 2) == 1):
                 goal = g
                 break
         if goal < 0:

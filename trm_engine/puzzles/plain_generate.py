@@ -95,9 +95,10 @@ def _distances(open_cells: bytes, nb: list[tuple[int, ...]], start: int) -> tupl
 
 def generate_mazes(count: int, h: int, w: int, seed: int, wall_lo: float, wall_hi: float, min_path: int,
                    goal_draws: int, max_layouts: int, grids: np.ndarray, labels: np.ndarray,
-                   lengths: np.ndarray) -> tuple[int, int]:
+                   lengths: np.ndarray, unique: bool) -> tuple[int, int]:
     """Fill up to `count` rows of grids/labels (flat int8) and lengths with mazes whose shortest path is
-    longer than `min_path` steps; the arguments of `maze_search.generate`. Returns (accepted, layouts)."""
+    longer than `min_path` steps (and the only one, if `unique`); the arguments of
+    `maze_search.generate`. Returns (accepted, layouts)."""
     rng = random.Random(seed)
     shuffle = np.random.default_rng(seed)  # the walls: a permutation in C (random.sample cost 60%)
     n = h * w
@@ -119,7 +120,7 @@ def generate_mazes(count: int, h: int, w: int, seed: int, wall_lo: float, wall_h
         goal = -1
         for _ in range(goal_draws if farthest > min_path else 0):  # (no goal could pass: skip the draws)
             g = free[rng.randrange(num_free)]
-            if dist[g] > min_path:
+            if dist[g] > min_path and (not unique or shortest_paths(grid, h, w, start, g, cap=2)[1] == 1):
                 goal = g
                 break
         if goal < 0:

@@ -113,7 +113,7 @@ class Tracer:
             fresh: list[StateRecord] = []
             sent = [time.monotonic()]
 
-            def decoded() -> list[StateRecord]:
+            def decoded(fresh=fresh, sent=sent) -> list[StateRecord]:
                 records = self.recorder.take()
                 fresh.extend(records)
                 if on_states is not None and records:
@@ -121,7 +121,7 @@ class Tracer:
                 sent[0] = time.monotonic()
                 return records
 
-            def record(kind, _sup, cycle, inner, state, sup=sup):
+            def record(kind, _sup, cycle, inner, state, sup=sup, sent=sent, decoded=decoded):
                 self.recorder(kind, sup, cycle, inner, state)
                 if on_states is not None and time.monotonic() - sent[0] >= every_s:
                     decoded()
