@@ -62,6 +62,12 @@ def test_an_overlap_says_how_many_seeds_would_settle_it_or_that_none_would():
     tie = summarize([0.5, 0.5, 0.5])
     assert seeds_to_separate(tie, tie) is None and "tie" in to_settle(tie, tie, OVERLAP)
     assert to_settle(a, b, REPRODUCED) == "" and "2 seeds" in to_settle(a, summarize([0.1]), TOO_FEW)
+    # Both accuracies near 0 (a maze neither model solves): more seeds would not help, whatever the spread.
+    floor_a, floor_b = summarize([0.0, 1.6, 0.0]), summarize([0.0, 0.4, 0.0])
+    assert "seeds per variant" in to_settle(floor_a, floor_b, OVERLAP)
+    assert "neither variant solves the task" in to_settle(floor_a, floor_b, OVERLAP, floor=2.0)
+    high, low = summarize([70.0, 80.0, 90.0]), summarize([65.0, 75.0, 85.0])  # in %, as reports have them
+    assert f"about {n} seeds per variant" in to_settle(high, low, OVERLAP, floor=2.0)
 
 
 def test_nice_ticks_cover_the_range_in_round_steps():

@@ -164,6 +164,9 @@ def _results_table(res: SuiteResults) -> list[str]:
     return rows
 
 
+FLOOR_POINTS = 2.0  # accuracies (in %) both at or below this: neither variant has learnt the task
+
+
 @dataclass(frozen=True)
 class ClaimVerdict:
     """One claim of a suite judged on what was measured (a row of the report's Verdicts table)."""
@@ -189,7 +192,7 @@ def claim_verdicts(res: SuiteResults) -> list[ClaimVerdict]:
         out.append(ClaimVerdict(c.text or f"{c.better} beats {c.worse}", metric.label,
                                 f"{c.better} {summary_text(a, c.metric)}", f"{c.worse} {summary_text(b, c.metric)}",
                                 f"{pa:g} vs {pb:g}" if pa is not None and pb is not None else "–", said,
-                                to_settle(sa, sb, said)))
+                                to_settle(sa, sb, said, FLOOR_POINTS if metric.percent else None)))
     return out
 
 

@@ -101,14 +101,19 @@ def seeds_to_separate(a: Summary, b: Summary) -> int | None:
     return None
 
 
-def to_settle(better: Summary, worse: Summary, verdict_text: str) -> str:
-    """What would settle an inconclusive verdict ('' for a settled one)."""
+def to_settle(better: Summary, worse: Summary, verdict_text: str, floor: float | None = None) -> str:
+    """What would settle an inconclusive verdict ('' for a settled one). `floor`: for a metric that
+    starts at 0 (an accuracy in %), means both at or below it say that neither variant has learnt the
+    task yet, which more seeds cannot change."""
     if verdict_text == NO_DATA:
         return "run the suite"
     if verdict_text == TOO_FEW:
         return "measure at least 2 seeds of each variant (3 or more for a useful interval)"
     if verdict_text != OVERLAP:
         return ""
+    if floor is not None and max(better.mean, worse.mean) <= floor:
+        return ("neither variant solves the task within this budget (both near 0), so more seeds cannot "
+                "separate them: a longer budget, or a task they can learn in it")
     n = seeds_to_separate(better, worse)
     if n is None:
         return ("no seed count separates results this close: the variants tie at this budget; a longer budget "
