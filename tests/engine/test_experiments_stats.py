@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from trm_engine.experiments.plots import nice_ticks
+from trm_engine.experiments.plots import SCALE, _Canvas, _legend_corner, nice_ticks
 from trm_engine.experiments.stats import (
     NO_DATA,
     NOT_REPRODUCED,
@@ -73,6 +73,7 @@ def test_an_overlap_says_how_many_seeds_would_settle_it_or_that_none_would():
 def test_nice_ticks_cover_the_range_in_round_steps():
     assert nice_ticks(0, 87.4) == [0, 20, 40, 60, 80, 100]
     assert nice_ticks(0, 0.83) == [0, 0.2, 0.4, 0.6, 0.8, 1.0]
+    assert nice_ticks(0, 10.01) == [0, 2, 4, 6, 8, 10]  # a 10 CPU-minute budget's last point: no empty 10-15
     ticks = nice_ticks(0, 3)
     assert ticks[0] == 0 and ticks[-1] >= 3 and len(ticks) <= 7
     assert nice_ticks(0, 0) == [0, 0.2, 0.4, 0.6, 0.8, 1.0]  # degenerate range still draws an axis
@@ -84,3 +85,11 @@ def test_summary_text_shows_accuracies_in_percent_and_skips_missing_values():
     assert summary_text([0.91, 0.84], "exact_accuracy") == "87.5 [43.0, 100.0]"  # clipped to what % can be
     assert summary_text([1.0, 1.0, float("nan")], "nfp") == "1.000 [1.000, 1.000]"
     assert summary_text([], "cell_accuracy") == "–"
+
+
+def test_the_legend_sits_in_the_corner_the_curves_leave_free():
+    c = _Canvas(760, 440, 70, 20, 60, 60)
+    rising = [(c.x0, c.y1), (c.x0 + 100 * SCALE, c.y0 + 20 * SCALE), (c.x1, c.y0 + 10 * SCALE)]  # up, then along the top
+    assert _legend_corner(c, [rising], 3) == (c.x1 - 200 * SCALE, c.y1 - (17 * 3 + 6) * SCALE - 6 * SCALE)  # bottom right
+    falling = [(c.x0, c.y0), (c.x1, c.y1)]  # a diagonal from top left to bottom right: the top right is free
+    assert _legend_corner(c, [falling], 3) == (c.x1 - 200 * SCALE, c.y0 + 6 * SCALE)

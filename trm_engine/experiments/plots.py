@@ -38,20 +38,25 @@ def _font(size: int):
     return ImageFont.load_default(size=size * SCALE)
 
 
+TICK_SLACK = 0.02  # of a step: how far data may pass the last tick
+
+
 def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
-    """Round tick values covering [lo, hi] (steps of 1, 2 or 5 times a power of ten)."""
+    """Round tick values covering [lo, hi] (steps of 1, 2 or 5 times a power of ten). A range that
+    overshoots a round value by at most 2% of a step ends there (a 10-CPU-minute budget ends at 10.01
+    minutes: its axis stops at 10, not 15)."""
     if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
         hi = lo + 1.0
     raw = (hi - lo) / max(1, count)
     mag = 10 ** math.floor(math.log10(raw))
-    step = next(m * mag for m in (1, 2, 5, 10) if m * mag >= raw)
+    step = next(m * mag for m in (1, 2, 5, 10) if m * mag * (1 + TICK_SLACK) >= raw)
     first = math.floor(lo / step) * step
     ticks = []
     t = first
     while t <= hi + step * 1e-9:
         ticks.append(round(t, 10))
         t += step
-    if ticks[-1] < hi:
+    if ticks[-1] < hi - TICK_SLACK * step:
         ticks.append(round(ticks[-1] + step, 10))
     return ticks
 
@@ -159,6 +164,25 @@ def _label_rotated(c: _Canvas, cx: float, y: float, s: str) -> None:
     c.img.paste(tmp, (int(cx - tmp.width), int(y)), tmp)
 
 
+def _legend_corner(c: _Canvas, lines: list[list[tuple[float, float]]], rows: int) -> tuple[float, float]:
+    """Top-left of the legend: the corner of the plot (top right first) whose box the lines cross least."""
+    w, h = 200 * SCALE, (17 * rows + 6) * SCALE
+    corners = [(c.x1 - w, c.y0 + 6 * SCALE), (c.x1 - w, c.y1 - h - 6 * SCALE),
+               (c.x0 + 12 * SCALE, c.y0 + 6 * SCALE), (c.x0 + 12 * SCALE, c.y1 - h - 6 * SCALE)]
+    samples = []
+    for pts in lines:  # each segment sampled every few pixels, so a line through a box counts
+        for (x0, y0), (x1, y1) in zip(pts, pts[1:]):
+            n = max(1, int(max(abs(x1 - x0), abs(y1 - y0)) / (4 * SCALE)))
+            samples += [(x0 + (x1 - x0) * k / n, y0 + (y1 - y0) * k / n) for k in range(n + 1)]
+        samples += pts[:1]
+
+    def crossed(corner: tuple[float, float]) -> int:
+        x, y = corner
+        return sum(x - 6 * SCALE <= px <= x + w and y - 4 * SCALE <= py <= y + h for px, py in samples)
+
+    return min(corners, key=crossed)  # min keeps the first of equals: top right
+
+
 def line_chart(path: str | Path, title: str, xlabel: str, ylabel: str, series: list[Series]) -> Path:
     """Lines on shared axes with a legend of the labelled series (unlabelled ones are per-seed traces)."""
     c = _Canvas(760, 440, 70, 20, 60, 60)
@@ -185,7 +209,11 @@ def line_chart(path: str | Path, title: str, xlabel: str, ylabel: str, series: l
             r = (s.width + 1) * SCALE
             c.d.ellipse([x - r, y - r, x + r, y + r], fill=s.color)
     labelled = [s for s in series if s.label]
-    lx, ly = c.x1 - 200 * SCALE, c.y0 + 6 * SCALE
+    lx, ly = _legend_corner(c, [[(xmap(x), ymap(y)) for x, y in s.points if math.isfinite(y)] for s in series],
+                            len(labelled))
+    if labelled:
+        c.d.rectangle([lx - 6 * SCALE, ly - 4 * SCALE, lx + 194 * SCALE, ly + (17 * len(labelled) + 2) * SCALE],
+                      fill=BG)
     for i, s in enumerate(labelled):
         y = ly + i * 17 * SCALE
         c.d.line([(lx, y + 7 * SCALE), (lx + 22 * SCALE, y + 7 * SCALE)], fill=s.color, width=3 * SCALE)

@@ -25,7 +25,6 @@ from .data import Intervention, StepDone, TraceData
 from .models import ModelChoice, model_family
 
 if TYPE_CHECKING:  # the tracer imports torch (~2 s of start-up): loaded by the first job instead
-    from trm_engine.trace.recorder import StateRecord
     from trm_engine.trace.tracer import Trace, Tracer
 
 
