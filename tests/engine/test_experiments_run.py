@@ -154,6 +154,20 @@ def test_the_report_has_table_verdicts_scale_commands_and_plots(done, tmp_path):
             assert img.format == "PNG" and img.width >= 500 and img.height >= 300
 
 
+def test_the_report_says_which_weights_each_variant_was_evaluated_with(done, tmp_path):
+    """A variant without EMA (an ablation, HRM) is evaluated on its raw weights: the notes say so per
+    variant instead of giving the first run's weights for all."""
+    out, _ = done
+    shutil.copytree(out / "halting", tmp_path / "halting")
+    for seed in (0, 1):
+        path = tmp_path / "halting" / "continue" / f"seed{seed}" / "result.json"
+        result = json.loads(path.read_text())
+        result["evaluation"]["weights"] = "raw"
+        path.write_text(json.dumps(result))
+    text = write_reports(tmp_path, tmp_path / "docs")[0].read_text()
+    assert "ema weights (halt-only) and raw weights (continue);" in text
+
+
 def test_run_and_report_cli(done, tmp_path, capsys):
     tmp_path = with_data(done, tmp_path)
     args = ["experiments", "run", "halting", "--out", str(tmp_path), "--seeds", "1", "--budget", "2steps",

@@ -286,8 +286,15 @@ def _notes(res: SuiteResults) -> list[str]:
     wall = sum(r.result["wall_seconds"] for r in measured) / 60
     notes = ["## Notes", ""]
     if ev:
+        weights: dict[str, list[str]] = {}  # weights -> variants (a variant without EMA is evaluated raw)
+        for r in measured:
+            used = (r.result.get("evaluation") or {}).get("weights")
+            if used and r.variant not in weights.setdefault(used, []):
+                weights[used].append(r.variant)
+        said = (f"{next(iter(weights))} weights" if len(weights) <= 1 else
+                " and ".join(f"{w} weights ({', '.join(sorted(v))})" for w, v in sorted(weights.items())))
         notes.append(f"- Evaluation: {ev['count']} held-out test puzzles, {ev['sup_steps']} supervision steps, "
-                     f"{ev['weights']} weights; exact accuracy = every cell of the answer equals the dataset's label.")
+                     f"{said}; exact accuracy = every cell of the answer equals the dataset's label.")
     devices = sorted({r.result.get("device", "") for r in measured} - {""}) or ["?"]
     notes.append(f"- Seconds per optimizer step are training time only (evaluation excluded), measured on "
                  f"{', '.join(devices)} with {threads or 'default'} torch thread(s) on a machine "
