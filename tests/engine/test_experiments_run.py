@@ -259,3 +259,33 @@ def test_a_run_another_runner_measured_meanwhile_is_skipped_not_trained_again(do
     rest = list(mine)
     assert [(e.variant, e.reason.split(" ")[0]) for e in rest if isinstance(e, RunSkipped)] == [("continue", "done")]
     assert isinstance(rest[-1], ExperimentFinished) and (rest[-1].measured, rest[-1].skipped, rest[-1].failed) == (1, 1, 0)
+
+
+def test_a_maze_answer_on_another_shortest_path_is_valid_but_not_exact(monkeypatch, tmp_path):
+    """A maze with several shortest paths has one in its label; a model that marks another is right
+    ("valid") though not exact, as a Sudoku answer with another legal grid would be."""
+    from types import SimpleNamespace
+
+    from trm_engine.experiments import runner
+    from trm_engine.puzzles import get_family
+
+    family = get_family("maze", canvas=3)
+    maze = family.parse("S  \n   \n  G\n")  # an open 3x3 room: six shortest paths
+    label = family.label(maze)
+    other = maze.copy()
+    other[1, 0] = other[2, 0] = other[2, 1] = 4  # down the left side, then along the bottom: also shortest
+    assert not np.array_equal(other, label) and family.check_solution(maze, other) == []
+    wrong = maze.copy()
+    wrong[0, 1] = 4  # one cell marked: not a path
+    split = SimpleNamespace(inputs=np.stack([family.encode(maze)] * 3), labels=np.stack([family.encode(label)] * 3))
+    dataset = SimpleNamespace(family="maze", get_family=lambda: family, split=lambda name: split)
+    answers = [family.encode(label), family.encode(other), family.encode(wrong)]
+    cfg = SimpleNamespace(data=SimpleNamespace(eval_split="test", eval_limit=0), train=SimpleNamespace(eval_steps=8))
+    monkeypatch.setattr(runner, "load_model", lambda path: (None, cfg, {}))
+    monkeypatch.setattr(runner, "evaluate", lambda *a, **k: SimpleNamespace(
+        predictions=[(SimpleNamespace(example=i), answer) for i, answer in enumerate(answers)]))
+    rd = SimpleNamespace(latest_checkpoint=lambda: tmp_path / "step_0000001.pt")
+    assert "maze" in runner.VALIDITY_FAMILIES
+    got = runner.measure_validity(rd, dataset)
+    assert got["count"] == 3 and got["exact_accuracy"] == pytest.approx(1 / 3)
+    assert got["valid_accuracy"] == pytest.approx(2 / 3)

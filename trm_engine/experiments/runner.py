@@ -162,7 +162,7 @@ def run_one(run: PlannedRun, dataset: PuzzleDataset, control: Control, index: in
         final_eval = evaluate_final(rd, dataset, eval_progress(trainer.step) if eval_progress else None)
         if final_eval is not None:
             yield RunProgress(run.suite, event=final_eval, **common)
-    valid = measure_validity(rd, dataset) if dataset.family == "sudoku" else None
+    valid = measure_validity(rd, dataset) if dataset.family in VALIDITY_FAMILIES else None
     result = build_result(run, rd, final_eval, ended_by="time" if rc.budget_reached else "steps", valid=valid,
                           session_cpu=(before.cpu_seconds if before else 0.0) + getattr(trainer, "step_cpu", 0.0))
     write_json_atomic(rd.path / RESULT_FILE, result)
@@ -190,11 +190,15 @@ def evaluate_final(rd: RunDirectory, dataset: PuzzleDataset,
     return event
 
 
+VALIDITY_FAMILIES = ("sudoku", "maze")  # families whose answers can be right without equalling the label
+
+
 def measure_validity(rd: RunDirectory, dataset: PuzzleDataset) -> dict | None:
-    """Sudoku: the fraction of test answers that are legal full grids keeping the givens ("valid"), and of
-    answers equal to the label, from the latest checkpoint's evaluation weights. With unique-solution
-    puzzles valid equals exact; the check guards the labels (and shows a model that finds another legal
-    grid on a puzzle with several solutions)."""
+    """The fraction of test answers that are right by the family's own check ("valid": for Sudoku a legal
+    full grid keeping the givens, for a maze any shortest path from S to G marked), and of answers equal
+    to the label, from the latest checkpoint's evaluation weights. With unique solutions (or unique
+    shortest paths) valid equals exact; the check guards the labels, and shows a model that finds another
+    right answer where there are several."""
     latest = rd.latest_checkpoint()
     if latest is None:
         return None
