@@ -183,6 +183,19 @@ def test_a_user_suite_file_adds_a_variant_and_is_checked(tmp_path):
         load_suite_file(path)
 
 
+def test_a_no_worse_claim_keeps_its_margin_and_a_bad_margin_is_refused(tmp_path):
+    halting = get_suite("halting")
+    assert halting.claims[0].margin == 5.0 and halting.claims[1].margin is None
+    doc = suites_document([halting])
+    assert doc["suites"]["halting"]["claims"][0]["margin"] == 5.0 and "margin" not in doc["suites"]["halting"]["claims"][1]
+    path = tmp_path / "mine.json"
+    for bad in (-1, "5", True):
+        doc["suites"]["halting"]["claims"][0]["margin"] = bad
+        path.write_text(json.dumps(doc))
+        with pytest.raises(ConfigError, match=r"claims\[0\]\.margin"):
+            load_suite_file(path)
+
+
 def test_metrics_registry_knows_every_direction():
     assert METRICS["exact_accuracy"].higher_is_better and not METRICS["nfp"].higher_is_better
     assert not METRICS["seconds_per_step"].higher_is_better and METRICS["pass_at_2"].percent

@@ -7,12 +7,17 @@ import pytest
 
 from trm_engine.experiments.plots import SCALE, _Canvas, _legend_corner, nice_ticks
 from trm_engine.experiments.stats import (
+    MARGIN_CROSSED,
     NO_DATA,
+    NO_WORSE,
     NOT_REPRODUCED,
     OVERLAP,
     REPRODUCED,
     TOO_FEW,
+    difference,
+    no_worse_verdict,
     overlap,
+    seeds_to_decide_margin,
     seeds_to_separate,
     summarize,
     summary_text,
@@ -93,3 +98,29 @@ def test_the_legend_sits_in_the_corner_the_curves_leave_free():
     assert _legend_corner(c, [rising], 3) == (c.x1 - 200 * SCALE, c.y1 - (17 * 3 + 6) * SCALE - 6 * SCALE)  # bottom right
     falling = [(c.x0, c.y0), (c.x1, c.y1)]  # a diagonal from top left to bottom right: the top right is free
     assert _legend_corner(c, [falling], 3) == (c.x1 - 200 * SCALE, c.y0 + 6 * SCALE)
+
+
+def test_a_no_worse_claim_is_judged_on_the_interval_of_the_difference():
+    """"Dropping X loses nothing" is not "X-less wins": overlapping intervals cannot show it, an interval
+    of the difference that stays above minus the margin can."""
+    a, b = summarize([86.0, 87.0, 88.0]), summarize([85.0, 86.5, 88.0])  # the same, give or take a point
+    d, low, high = difference(a, b)
+    assert d == pytest.approx(0.5) and low < 0 < high and overlap(a, b)
+    assert verdict(a, b) == OVERLAP and no_worse_verdict(a, b, margin=5.0) == NO_WORSE
+    assert no_worse_verdict(a, b, margin=0.5) == MARGIN_CROSSED
+    assert no_worse_verdict(summarize([70.0, 71.0, 72.0]), b, margin=5.0) == NOT_REPRODUCED  # 15 points down
+    assert no_worse_verdict(b, a, margin=3.0, higher_is_better=False) == NO_WORSE  # lower is better: a's 0.5 more
+    assert no_worse_verdict(a, summarize([80.0]), margin=5.0) == TOO_FEW
+    # Welch's interval: unequal spreads, and the width the seed count says would settle the margin.
+    wide, tight = summarize([80.0, 90.0, 70.0]), summarize([80.0, 81.0, 82.0])
+    _d, low, high = difference(wide, tight)
+    assert (high - low) / 2 == pytest.approx(t975(2) * math.sqrt(100 / 3 + 1 / 3), rel=1e-6)
+    assert no_worse_verdict(wide, tight, 5.0) == MARGIN_CROSSED
+    n = seeds_to_decide_margin(wide, tight, 5.0)
+    assert n is not None and n > 3
+
+    def seeds(s, k):  # the same mean and spread over k seeds
+        return type(s)(k, s.mean, s.std)
+
+    assert no_worse_verdict(seeds(wide, n), seeds(tight, n), 5.0) == NO_WORSE
+    assert no_worse_verdict(seeds(wide, n - 1), seeds(tight, n - 1), 5.0) == MARGIN_CROSSED

@@ -20,7 +20,9 @@ NOT_REPRODUCED = "not reproduced"
 OVERLAP = "inconclusive: overlapping 95% intervals"
 TOO_FEW = "inconclusive: fewer than 2 seeds"
 NO_DATA = "inconclusive: not measured"
-VERDICTS = (REPRODUCED, NOT_REPRODUCED, OVERLAP, TOO_FEW, NO_DATA)
+NO_WORSE = "reproduced: no worse within the margin"
+MARGIN_CROSSED = "inconclusive: the difference's 95% interval crosses the margin"
+VERDICTS = (REPRODUCED, NOT_REPRODUCED, OVERLAP, TOO_FEW, NO_DATA, NO_WORSE, MARGIN_CROSSED)
 MAX_SEEDS = 200  # to_settle looks no further
 
 # Two-sided 95% quantiles of Student's t by degrees of freedom; between rows the smaller df's (wider) value.
@@ -86,6 +88,48 @@ def verdict(better: Summary, worse: Summary, higher_is_better: bool = True) -> s
         return OVERLAP
     ahead = better.mean > worse.mean if higher_is_better else better.mean < worse.mean
     return REPRODUCED if ahead else NOT_REPRODUCED
+
+
+def difference(a: Summary, b: Summary) -> tuple[float, float, float]:
+    """a's mean minus b's, and its 95% interval (Welch's t: unequal spreads, Welch-Satterthwaite df)."""
+    d = a.mean - b.mean
+    va, vb = a.std ** 2 / a.n, b.std ** 2 / b.n
+    se = math.sqrt(va + vb)
+    if se == 0:
+        return d, d, d
+    df = (va + vb) ** 2 / ((va ** 2 / (a.n - 1) if a.n > 1 else 0) + (vb ** 2 / (b.n - 1) if b.n > 1 else 0))
+    half = t975(int(df)) * se
+    return d, d - half, d + half
+
+
+def no_worse_verdict(better: Summary, worse: Summary, margin: float, higher_is_better: bool = True) -> str:
+    """The verdict on the claim that `better` is no worse than `worse` by more than `margin`: reproduced when
+    the 95% interval of the difference stays above -margin, not reproduced when it lies below."""
+    if better.n == 0 or worse.n == 0:
+        return NO_DATA
+    if better.n < 2 or worse.n < 2:
+        return TOO_FEW
+    _d, low, high = difference(better, worse) if higher_is_better else difference(worse, better)
+    if low > -margin:
+        return NO_WORSE
+    if high < -margin:
+        return NOT_REPRODUCED
+    return MARGIN_CROSSED
+
+
+def seeds_to_decide_margin(better: Summary, worse: Summary, margin: float, higher_is_better: bool = True) -> int | None:
+    """The fewest seeds per variant whose difference interval, at the spreads measured, would clear the
+    margin one way or the other; None when the measured difference sits on the margin."""
+    d = (better.mean - worse.mean) if higher_is_better else (worse.mean - better.mean)
+    gap, var = abs(d + margin), better.std ** 2 + worse.std ** 2
+    fourth = better.std ** 4 + worse.std ** 4
+    if gap == 0:
+        return None
+    for n in range(2, MAX_SEEDS + 1):
+        df = (n - 1) * var ** 2 / fourth if fourth else math.inf  # Welch's df for n seeds each, as `difference`
+        if (t975(int(df)) if math.isfinite(df) else 1.96) * math.sqrt(var / n) < gap:
+            return n
+    return None
 
 
 def seeds_to_separate(a: Summary, b: Summary) -> int | None:

@@ -91,6 +91,10 @@ class Claim:
     better: str  # the variant the paper finds better on `metric`
     worse: str
     text: str = ""
+    # A "no worse" claim (dropping X loses nothing): `better` may trail `worse` by at most this much, in
+    # the metric's report units (points of %); judged on the 95% interval of the difference. None: the
+    # claim is that `better` beats `worse`.
+    margin: float | None = None
 
 
 @dataclass(frozen=True)
@@ -134,8 +138,8 @@ class Suite:
             "variants": [{"name": v.name, "label": v.label, "overrides": list(v.overrides),
                           "scales": {k: _spec_dict(s) for k, s in v.scales.items()},
                           "paper": dict(v.paper), "note": v.note} for v in self.variants],
-            "claims": [{"metric": c.metric, "better": c.better, "worse": c.worse, "text": c.text}
-                       for c in self.claims],
+            "claims": [{"metric": c.metric, "better": c.better, "worse": c.worse, "text": c.text,
+                        **({"margin": c.margin} if c.margin is not None else {})} for c in self.claims],
         }
 
 
@@ -216,10 +220,14 @@ def suite_from_dict(name: str, obj: dict, datasets: dict[str, DatasetSpec], wher
             raise ConfigError(f"{where}: unknown metric {metric!r}; metrics: {', '.join(METRICS)}")
     claims = []
     for i, c in enumerate(obj["claims"]):
-        c = _keys(c, f"{where}.claims[{i}]", ("metric", "better", "worse"), ("text",))
+        c = _keys(c, f"{where}.claims[{i}]", ("metric", "better", "worse"), ("text", "margin"))
         if c["metric"] not in METRICS or c["better"] not in names or c["worse"] not in names:
             raise ConfigError(f"{where}.claims[{i}]: metric and variants must exist; variants: {', '.join(names)}")
-        claims.append(Claim(c["metric"], c["better"], c["worse"], c.get("text", "")))
+        margin = c.get("margin")
+        if margin is not None and (isinstance(margin, bool) or not isinstance(margin, (int, float)) or margin < 0):
+            raise ConfigError(f"{where}.claims[{i}].margin: {margin!r} is not a number >= 0")
+        claims.append(Claim(c["metric"], c["better"], c["worse"], c.get("text", ""),
+                            None if margin is None else float(margin)))
     suite = Suite(name, obj.get("title", name), obj["claim"], obj.get("ref", ""), tuple(obj["metrics"]),
                   _scales(obj["scales"], f"{where}.scales"), tuple(variants), tuple(claims), datasets,
                   str(obj.get("budget_note", "")))

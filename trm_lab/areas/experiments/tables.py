@@ -22,14 +22,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from trm_engine.experiments.stats import NOT_REPRODUCED, REPRODUCED
+from trm_engine.experiments.stats import NO_WORSE, NOT_REPRODUCED, REPRODUCED
 
 from .rows import ExperimentRows, RunRow, metric_header, metric_tip
 
 RUN_COLUMNS = ("Variant", "Seed", "State", "Step", "Exact %", "Cells %", "s/step", "Detail")
 STATE_COLORS = {"done": "#2E9B4E", "training": "#1F6FD1", "resumable": "#C98A00", "failed": "#D13B3B",
                 "conflict": "#D13B3B", "needs-data": "#D13B3B", "running": "#8C5AC8"}
-VERDICT_COLORS = {REPRODUCED: "#2E9B4E", NOT_REPRODUCED: "#D13B3B"}
+VERDICT_COLORS = {REPRODUCED: "#2E9B4E", NO_WORSE: "#2E9B4E", NOT_REPRODUCED: "#D13B3B"}
 
 
 def _percent(value: float | None) -> str:
