@@ -19,7 +19,7 @@ MODELS = ROOT / "resources" / "models"
 EXAMPLES = ROOT / "resources" / "examples"
 # (model, example puzzles it solves exactly within its supervision steps)
 SOLVES = {"sudoku4": ("sudoku/4x4-1.txt", "sudoku/4x4-2.txt"), "sudoku9": ("sudoku/easy-1.txt", "sudoku/easy-2.txt"),
-          "sudoku9-lab": ("sudoku/easy-1.txt",)}
+          "sudoku9-lab": ("sudoku/easy-1.txt",), "maze9": ("maze/unique-9x9.txt",)}
 
 
 def demo_folders():
