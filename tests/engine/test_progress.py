@@ -128,6 +128,9 @@ def test_the_trainers_evaluation_reports_progress(sudoku4_path, tmp_path):
     assert calls[0] == (2, 0, 16, 0.0) and calls[-1] == (2, 16, 16, 1.0)
     fractions = [c[3] for c in calls]
     assert fractions == sorted(fractions) and len(calls) > 3  # supervision steps inside a batch count too
+    # The count says the same as the share (a batch halfway through its steps is half its puzzles), not
+    # "0/16 puzzles (62%)".
+    assert all(done / total <= fraction < (done + 1) / total for _, done, total, fraction in calls)
 
 
 def test_trace_and_bench_model_show_progress(tiny_run, tmp_path, capsys, monkeypatch):

@@ -82,9 +82,9 @@ def evaluate(model: RecursiveModel, dataset: PuzzleDataset, split: str = "test",
                 newly = (out.q_halt[:n] > 0) & (first_halt == steps) if s < steps - 1 else first_halt == steps
                 halted_right |= newly & seq_right
                 first_halt = torch.where((out.q_halt[:n] > 0) & (first_halt == steps), s + 1, first_halt)
-                if progress is not None and s < steps - 1:
-                    progress(done * world_size, total_rows,
-                             (done + n * (s + 1) / steps) * world_size / max(total_rows, 1))
+                if progress is not None and s < steps - 1:  # a batch's supervision steps count as part of it
+                    share = (done + n * (s + 1) / steps) * world_size
+                    progress(min(int(share), total_rows), total_rows, share / max(total_rows, 1))
             exact_if_halted += float(halted_right.sum())
             halt_hist += torch.bincount(first_halt.cpu() - 1, minlength=steps).double()[:steps]
             rows_total += n
