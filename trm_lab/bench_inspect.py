@@ -5,8 +5,8 @@
   depend on them) on a 9x9 Sudoku at level "inner", over the bare recursion's first step and 16 steps
   (model.step, no recording, no GUI; targets <= 1.15x and <= 1.10x). Each repeat runs the bare
   recursion and the area back to back, the recorded recursion without the GUI before or after them
-  (every other repeat in the reverse order), each in a worker thread as the area's run is, and the ratios are taken within each
-  repeat, so a shared machine's load changes them less than it changes the times. The first-step
+  (every other repeat in the reverse order), each in a worker thread as the area's run is, and the
+  ratios are taken within each repeat, so a shared machine's load changes them less than the times. The first-step
   ratio is judged on `--pairs` short (bare, on screen) pairs besides: a first step lasts ~0.2 s and
   this machine's speed drifts 10-20% between two of them, so a few long repeats cannot pin it down,
 - moving the timeline cursor on a 30x30 (ARC canvas) trace until Qt has repainted what changed (16 ms),

@@ -164,9 +164,12 @@ def _label_rotated(c: _Canvas, cx: float, y: float, s: str) -> None:
     c.img.paste(tmp, (int(cx - tmp.width), int(y)), tmp)
 
 
+_LEGEND_W, _LEGEND_ROW = 200, 17  # px (before SCALE): the legend's width and its height per series
+
+
 def _legend_corner(c: _Canvas, lines: list[list[tuple[float, float]]], rows: int) -> tuple[float, float]:
     """Top-left of the legend: the corner of the plot (top right first) whose box the lines cross least."""
-    w, h = 200 * SCALE, (17 * rows + 6) * SCALE
+    w, h = _LEGEND_W * SCALE, (_LEGEND_ROW * rows + 6) * SCALE
     corners = [(c.x1 - w, c.y0 + 6 * SCALE), (c.x1 - w, c.y1 - h - 6 * SCALE),
                (c.x0 + 12 * SCALE, c.y0 + 6 * SCALE), (c.x0 + 12 * SCALE, c.y1 - h - 6 * SCALE)]
     samples = []
@@ -212,10 +215,10 @@ def line_chart(path: str | Path, title: str, xlabel: str, ylabel: str, series: l
     lx, ly = _legend_corner(c, [[(xmap(x), ymap(y)) for x, y in s.points if math.isfinite(y)] for s in series],
                             len(labelled))
     if labelled:
-        c.d.rectangle([lx - 6 * SCALE, ly - 4 * SCALE, lx + 194 * SCALE, ly + (17 * len(labelled) + 2) * SCALE],
-                      fill=BG)
+        c.d.rectangle([lx - 6 * SCALE, ly - 4 * SCALE, lx + (_LEGEND_W - 6) * SCALE,
+                       ly + (_LEGEND_ROW * len(labelled) + 2) * SCALE], fill=BG)
     for i, s in enumerate(labelled):
-        y = ly + i * 17 * SCALE
+        y = ly + i * _LEGEND_ROW * SCALE
         c.d.line([(lx, y + 7 * SCALE), (lx + 22 * SCALE, y + 7 * SCALE)], fill=s.color, width=3 * SCALE)
         c.text((lx + 28 * SCALE, y), s.label, 11)
     return c.save(path)

@@ -12,26 +12,17 @@ from pathlib import Path
 from ..config import load_preset
 from .plots import PALETTE, Bar, Series, bar_chart, lighten, line_chart
 from .results import SuiteResults, find_suite_dirs, read_suite_results
-from .stats import (
-    MARGIN_CROSSED,
-    difference,
-    no_worse_verdict,
-    scaled,
-    seeds_to_decide_margin,
-    summarize,
-    summary_text,
-    to_settle,
-    verdict,
-)
+from .stats import difference, no_worse_verdict, scaled, summarize, summary_text, to_settle, verdict
 from .suites import METRICS
 
 REPORT_FILE = "report.md"
 RULE = ("Verdict rule: *direction reproduced* only if the variant the paper finds better has the better mean "
         "**and** the 95% confidence intervals of the two means (Student's t over seeds, shown as mean [low, high]) "
         "do not overlap; *not reproduced* if the other variant is better without overlap; otherwise "
-        "*inconclusive*, with the reason and what would settle it. A claim with a margin says that dropping "
-        "something loses nothing: *reproduced: no worse within the margin* only if the 95% interval of the "
-        "difference of the means (Welch's t) stays above minus the margin, *not reproduced* if it lies below.")
+        "*inconclusive*, with the reason and what would settle it.")
+MARGIN_RULE = ("A claim with a margin says that dropping something loses nothing: *reproduced: no worse within "
+               "the margin* only if the 95% interval of the difference of the means (Welch's t) stays above minus "
+               "the margin, *not reproduced* if it lies below.")
 
 
 def write_reports(path: str | Path, dest: str | Path | None = None, command: list[str] | None = None) -> list[Path]:
@@ -130,7 +121,8 @@ def write_report(res: SuiteResults, dest: str | Path, command: list[str] | None 
             seen.append(c["command"])
     report_cmd = shlex.join(command) if command else f"trm experiments report {res.suite_dir}"
     lines += seen + [report_cmd, "```", ""]
-    lines += _results_table(res) + [""] + _verdicts(res) + ["", RULE, ""]
+    rule = RULE + (" " + MARGIN_RULE if any(c.margin is not None for c in res.suite.claims) else "")
+    lines += _results_table(res) + [""] + _verdicts(res) + ["", rule, ""]
     lines += ["## Plots", ""] + [f"![{alt}]({name})" for alt, name in _plots(res, dest)] + [""]
     lines += _runs_table(res) + [""] + _notes(res)
     path = dest / REPORT_FILE
@@ -203,25 +195,17 @@ def claim_verdicts(res: SuiteResults) -> list[ClaimVerdict]:
         worse = f"{c.worse} {summary_text(b, c.metric)}"
         if c.margin is None:
             said = verdict(sa, sb, metric.higher_is_better)
-            settle = to_settle(sa, sb, said, FLOOR_POINTS if metric.percent else None)
         else:
             said = no_worse_verdict(sa, sb, c.margin, metric.higher_is_better)
-            settle = to_settle(sa, sb, said) if said != MARGIN_CROSSED else _margin_settle(sa, sb, c.margin,
-                                                                                           metric.higher_is_better)
             if sa.n > 1 and sb.n > 1:
                 d, low, high = difference(sa, sb) if metric.higher_is_better else difference(sb, sa)
                 worse += f"; difference {d:+.1f} [{low:+.1f}, {high:+.1f}], margin {c.margin:g}"
         out.append(ClaimVerdict(c.text or f"{c.better} beats {c.worse}", metric.label,
                                 f"{c.better} {summary_text(a, c.metric)}", worse,
-                                f"{pa:g} vs {pb:g}" if pa is not None and pb is not None else "–", said, settle))
+                                f"{pa:g} vs {pb:g}" if pa is not None and pb is not None else "–", said,
+                                to_settle(sa, sb, said, FLOOR_POINTS if metric.percent else None, c.margin,
+                                          metric.higher_is_better)))
     return out
-
-
-def _margin_settle(sa, sb, margin: float, higher_is_better: bool) -> str:
-    n = seeds_to_decide_margin(sa, sb, margin, higher_is_better)
-    if n is None:
-        return "no seed count decides a difference that sits on the margin; a longer budget might"
-    return f"about {n} seeds per variant, if the difference and spread hold"
 
 
 def _verdicts(res: SuiteResults) -> list[str]:

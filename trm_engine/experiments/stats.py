@@ -118,16 +118,11 @@ def no_worse_verdict(better: Summary, worse: Summary, margin: float, higher_is_b
 
 
 def seeds_to_decide_margin(better: Summary, worse: Summary, margin: float, higher_is_better: bool = True) -> int | None:
-    """The fewest seeds per variant whose difference interval, at the spreads measured, would clear the
-    margin one way or the other; None when the measured difference sits on the margin."""
-    d = (better.mean - worse.mean) if higher_is_better else (worse.mean - better.mean)
-    gap, var = abs(d + margin), better.std ** 2 + worse.std ** 2
-    fourth = better.std ** 4 + worse.std ** 4
-    if gap == 0:
-        return None
+    """The fewest seeds per variant whose difference interval, at the means and spreads measured, would
+    clear the margin one way or the other; None when none up to MAX_SEEDS would (a difference on the margin)."""
     for n in range(2, MAX_SEEDS + 1):
-        df = (n - 1) * var ** 2 / fourth if fourth else math.inf  # Welch's df for n seeds each, as `difference`
-        if (t975(int(df)) if math.isfinite(df) else 1.96) * math.sqrt(var / n) < gap:
+        more = Summary(n, better.mean, better.std), Summary(n, worse.mean, worse.std)
+        if no_worse_verdict(*more, margin, higher_is_better) != MARGIN_CROSSED:
             return n
     return None
 
@@ -145,14 +140,20 @@ def seeds_to_separate(a: Summary, b: Summary) -> int | None:
     return None
 
 
-def to_settle(better: Summary, worse: Summary, verdict_text: str, floor: float | None = None) -> str:
+def to_settle(better: Summary, worse: Summary, verdict_text: str, floor: float | None = None,
+              margin: float | None = None, higher_is_better: bool = True) -> str:
     """What would settle an inconclusive verdict ('' for a settled one). `floor`: for a metric that
     starts at 0 (an accuracy in %), means both at or below it say that neither variant has learnt the
-    task yet, which more seeds cannot change."""
+    task yet, which more seeds cannot change. `margin`: that of a no-worse claim."""
     if verdict_text == NO_DATA:
         return "run the suite"
     if verdict_text == TOO_FEW:
         return "measure at least 2 seeds of each variant (3 or more for a useful interval)"
+    if verdict_text == MARGIN_CROSSED and margin is not None:
+        n = seeds_to_decide_margin(better, worse, margin, higher_is_better)
+        if n is None:
+            return "no seed count decides a difference that sits on the margin; a longer budget might"
+        return f"about {n} seeds per variant, if the difference and spread hold"
     if verdict_text != OVERLAP:
         return ""
     if floor is not None and max(better.mean, worse.mean) <= floor:

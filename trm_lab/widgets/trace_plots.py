@@ -140,8 +140,8 @@ class TracePlots(QWidget):
         """The plot's y-axis: fixed for shares, else from 0 (or the least value) to the largest value shown."""
         if key in FIXED_Y:
             return FIXED_Y[key]
-        values = [y[np.isfinite(y)] for (slot, name), (_x, y) in self.data.items()
-                  if name in {s[0] for s in PLOTS[key][1]}]
+        names = {name for name, _label, _light in PLOTS[key][1]}
+        values = [y[np.isfinite(y)] for (_slot, name), (_x, y) in self.data.items() if name in names]
         values = np.concatenate(values) if values else np.zeros(0)
         if not values.size:
             return 0.0, 1.0
