@@ -4,8 +4,10 @@ folder) and a run the app itself starts under torchrun (two CPU processes with g
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 from lab_helpers import make_window
@@ -23,6 +25,15 @@ def panel(qtbot, theme, monkeypatch):
     return make_window(qtbot, theme).show_area("train")
 
 
+def loss_rows(run_dir) -> int:
+    """How many training-metric rows the run has written so far."""
+    path = run_dir / "metrics.jsonl"
+    if not path.exists():
+        return 0
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return sum(1 for row in rows if row.get("type") == "train")
+
+
 def test_attaching_shows_the_live_curves_of_a_run_written_by_trm_train(qtbot, panel, tmp_path, tmp_path_factory):
     data = sudoku4_dataset(tmp_path_factory)
     run_dir = tmp_path / "elsewhere" / "terminal-run"
@@ -31,13 +42,23 @@ def test_attaching_shows_the_live_curves_of_a_run_written_by_trm_train(qtbot, pa
                *[f"--set={s}" for s in SETS]]
     child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
-        qtbot.waitUntil(lambda: (run_dir / "config.json").exists() or child.poll() is not None, timeout=120000)
+        # Hold the run still as soon as its folder exists (before its first step ends), so the app is shown to
+        # attach to a run that is going on and then follow it, however fast this machine trains.
+        deadline = time.monotonic() + 120
+        while not (run_dir / "config.json").exists() and child.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.001)
+        assert child.poll() is None, child.stderr.read()[-2000:]
+        child.send_signal(signal.SIGSTOP)
         assert panel.window().open_path(run_dir)  # what File > Open (or Attach Run Folder) does
         curves = panel.monitor.curves
-        qtbot.waitUntil(lambda: curves.point_count(str(run_dir), "loss") > 0, timeout=120000)
-        first = curves.point_count(str(run_dir), "loss")
+        written = loss_rows(run_dir)
+        assert written < 12
+        qtbot.waitUntil(lambda: panel.histories.get(run_dir) is not None, timeout=10000)
+        qtbot.wait(300)  # a few polls of the folder while the run is held
+        assert curves.point_count(str(run_dir), "loss") == written
+        assert panel.histories[run_dir].state != "finished"
+        child.send_signal(signal.SIGCONT)
         qtbot.waitUntil(lambda: curves.point_count(str(run_dir), "loss") == 12, timeout=120000)
-        assert first < 12 or panel.histories[run_dir].state == "finished"  # seen while it was training
         assert child.wait(120) == 0, child.stderr.read()[-2000:]
         qtbot.waitUntil(lambda: "finished" in panel.monitor.header.text(), timeout=10000)
         qtbot.waitUntil(lambda: curves.point_count(str(run_dir), "eval_exact") == 3, timeout=10000)
@@ -45,6 +66,7 @@ def test_attaching_shows_the_live_curves_of_a_run_written_by_trm_train(qtbot, pa
         assert panel.runs.items[run_dir].text(0) == "from a terminal"
         assert run_dir in panel.session.attached and panel.monitor.current == run_dir
     finally:
+        child.send_signal(signal.SIGCONT)
         child.kill()
         child.wait()
 
