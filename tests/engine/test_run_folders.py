@@ -77,6 +77,19 @@ def test_null_status_fields_read_as_absent(tiny_run, tmp_path, capsys):
     assert "unknown" in capsys.readouterr().out
 
 
+def test_a_run_that_has_written_only_its_config_is_listed_by_its_name(tiny_run, tmp_path):
+    rd = copy_run(tiny_run, tmp_path)
+    rd.status_path.unlink()  # as a run is between writing config.json and its first status
+    body = json.loads(rd.config_path.read_text())
+    body["config"]["name"] = "from a terminal"
+    rd.config_path.write_text(json.dumps(body))
+    row = rd.row()
+    assert (row["state"], row["name"], row["preset"]) == ("unknown", "from a terminal", body["config"]["preset"])
+    body["config"]["name"] = ["not", "a", "name"]
+    rd.config_path.write_text(json.dumps(body))
+    assert rd.row()["name"] == ""
+
+
 def test_a_damaged_config_is_a_damaged_row(tiny_run, tmp_path):
     rd = copy_run(tiny_run, tmp_path)
     rd.config_path.write_text('{"config": [1]}')

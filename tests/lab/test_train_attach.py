@@ -63,7 +63,7 @@ def test_attaching_shows_the_live_curves_of_a_run_written_by_trm_train(qtbot, pa
         qtbot.waitUntil(lambda: "finished" in panel.monitor.header.text(), timeout=10000)
         qtbot.waitUntil(lambda: curves.point_count(str(run_dir), "eval_exact") == 3, timeout=10000)
         qtbot.waitUntil(lambda: run_dir in panel.runs.items, timeout=10000)  # listed although outside the root
-        assert panel.runs.items[run_dir].text(0) == "from a terminal"
+        qtbot.waitUntil(lambda: panel.runs.items[run_dir].text(0) == "from a terminal", timeout=10000)
         assert run_dir in panel.session.attached and panel.monitor.current == run_dir
     finally:
         child.send_signal(signal.SIGCONT)

@@ -258,8 +258,7 @@ class RunDirectory:
     def summary(self) -> dict:
         """One row of `trm runs list`: id, state, step, best eval, device, started; RunError when a file
         it reads is damaged (`row()` turns that into a "damaged" row)."""
-        if self.config_path.exists():  # (a run being created may not have written it yet)
-            self.config()
+        config = self.config() if self.config_path.exists() else {}  # (a run being created may have neither)
         status = self.status()  # (a field may be null: read as absent)
         state = status.get("state") or "unknown"
         if state in ("running", "paused") and not self.holder_alive():
@@ -267,7 +266,8 @@ class RunDirectory:
         return {"id": self.run_id, "path": str(self.path), "state": state, "step": status.get("step") or 0,
                 "total_steps": status.get("total_steps") or 0, "best_eval": status.get("best_eval"),
                 "device": status.get("device") or "", "started": status.get("started"),
-                "name": status.get("name") or "", "preset": status.get("preset") or "",
+                "name": status.get("name") or _text(config.get("name")),
+                "preset": status.get("preset") or _text(config.get("preset")),
                 "message": status.get("message") or ""}
 
     def row(self) -> dict:
@@ -278,6 +278,11 @@ class RunDirectory:
             return {"id": self.run_id, "path": str(self.path), "state": "damaged", "step": 0, "total_steps": 0,
                     "best_eval": None, "device": "", "started": None, "name": "", "preset": "",
                     "message": str(exc)}
+
+
+def _text(value) -> str:
+    """A config field shown in a run's row (a name, a preset): the string, or "" for anything else."""
+    return value if isinstance(value, str) else ""
 
 
 def _parse_event(line: bytes) -> Event | None:
