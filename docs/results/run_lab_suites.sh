@@ -10,8 +10,11 @@
 # At lab scale two suites run part of their variants, for cost (training time on one thread):
 # - recursion: TRM at (T, n) = (1, 2), (2, 4), (3, 6) and HRM at (2, 2), (3, 3), 1,000 steps each,
 #   about 4 h for 3 seeds; the whole 14-variant grid would take about 27 h;
-# - puzzles: Sudoku and maze (TRM and HRM), 10 CPU-minutes each, 2 h; ARC at 10 CPU-minutes
-#   solves nothing in either model, so it cannot separate them.
+# - puzzles: Sudoku (TRM and HRM) at 10 CPU-minutes per run, 1 h for 3 seeds, and mazes with one
+#   shortest path at 60 CPU-minutes per run, 6 h; ARC at 10 CPU-minutes solves nothing in either
+#   model, so it cannot separate them.
+# The first maze runs (maze9-lab, mostly several shortest paths) are in git history; move any such
+# runs out of docs/results/puzzles/{trm,hrm}-maze before the rerun, which refuses to mix datasets.
 cd "$(dirname "$0")/../.." || exit 1
 export PYTHONPATH="$PWD" OMP_NUM_THREADS=1
 mkdir -p docs/results/_logs

@@ -161,6 +161,52 @@ def test_recipe_overrides_make_a_new_recipe(tmp_path):
             with_recipe_overrides(suite, [bad])
 
 
+def test_the_maze_lab_recipe_keeps_only_mazes_whose_label_is_the_one_shortest_path():
+    """A maze with several shortest paths has a label the model cannot know (the first lab maze set: 98% of
+    its mazes), so the lab set keeps only mazes with one shortest path, long enough to be a task."""
+    from trm_engine.puzzles.maze import shortest_paths
+
+    spec = get_suite("puzzles").datasets["maze9u-lab"]
+    assert spec.params["unique_path"] is True and spec.params["min_path"] >= 16 and spec.params["train"] >= 20000
+    ds = build_recipe(DatasetSpec("m", "maze", "generated", params={**spec.params, "train": 12, "test": 4}))
+    family = ds.get_family()
+    for name in ("train", "test"):
+        split = ds.split(name)
+        for tokens, label_tokens in zip(split.inputs, split.labels):
+            grid, label = family.decode(tokens).ravel(), family.decode(label_tokens).ravel()
+            start, goal = int(np.flatnonzero(grid == 2)[0]), int(np.flatnonzero(grid == 3)[0])
+            steps, count, marked = shortest_paths(grid, 9, 9, start, goal, cap=3)
+            assert count == 1 and steps > 16 and np.array_equal(marked, label)
+
+
+def test_a_claim_compares_its_variants_on_one_budget(tmp_path):
+    puzzles = get_suite("puzzles")
+    assert puzzles.spec("trm-maze", "lab").cpu_minutes == puzzles.spec("hrm-maze", "lab").cpu_minutes == 60
+    assert puzzles.spec("trm-sudoku", "lab").cpu_minutes == 10
+    doc = suites_document([puzzles])
+    doc["suites"]["puzzles"]["variants"][2]["scales"]["lab"]["cpu_minutes"] = 30  # trm-maze alone
+    path = tmp_path / "mine.json"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(ConfigError, match="TRM beats HRM on Maze.*different budgets at lab scale"):
+        load_suite_file(path)
+
+
+def test_the_report_names_each_variants_cpu_budget_where_they_differ():
+    from types import SimpleNamespace
+
+    from trm_engine.experiments.report import budget_line
+
+    res = SimpleNamespace(suite=get_suite("puzzles"), scale="lab", manifest={}, configs={})
+    line = budget_line(res)
+    assert "10 CPU-minutes per run of trm-sudoku, hrm-sudoku, trm-arc1" in line
+    assert "60 CPU-minutes per run of trm-maze, hrm-maze" in line
+    one = SimpleNamespace(suite=get_suite("ablations"), scale="lab", manifest={}, configs={})
+    assert "**Budget: equal training CPU time**, 10 CPU-minutes per run, counted" in budget_line(one)
+    asked = SimpleNamespace(suite=get_suite("puzzles"), scale="lab", manifest={"budget": {"cpu_minutes": 5}},
+                            configs={})
+    assert "5 CPU-minutes per run, counted" in budget_line(asked)
+
+
 def test_a_user_suite_file_adds_a_variant_and_is_checked(tmp_path):
     doc = suites_document([get_suite("halting")])
     doc["suites"]["halting"]["variants"].append({"name": "wide", "overrides": ["model.hidden_size=96"]})

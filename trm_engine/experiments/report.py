@@ -65,21 +65,36 @@ def scale_line(res: SuiteResults) -> str:
 def budget_line(res: SuiteResults) -> str:
     """Which budget the runs had (equal CPU time, wall clock or optimizer steps) and why, for this claim."""
     asked = res.manifest.get("budget", {})
-    first = res.suite.variants[0]
-    spec = res.suite.spec(first, res.scale) if res.scale else None
-    cpu = asked.get("cpu_minutes") or (0 if asked.get("steps") or asked.get("minutes") else spec and spec.cpu_minutes)
-    steps = asked.get("steps") or (spec.steps if spec and not cpu and not asked.get("minutes") else 0)
+    shown = [v for v in res.suite.variants if v.name in res.configs] or list(res.suite.variants)
+    specs = {v.name: res.suite.spec(v, res.scale) for v in shown} if res.scale else {}
+    if asked.get("cpu_minutes") or asked.get("steps") or asked.get("minutes"):
+        cpu_by_variant = {name: asked.get("cpu_minutes", 0) for name in specs}
+    else:
+        cpu_by_variant = {name: spec.cpu_minutes for name, spec in specs.items()}
+    cpu = next(iter(cpu_by_variant.values()), 0)
+    first = next(iter(specs.values()), None)
+    steps = asked.get("steps") or (first.steps if first and not cpu and not asked.get("minutes") else 0)
     threads = next(iter(res.configs.values()), {}).get("train", {}).get("threads", 0)
     if cpu:
-        text = (f"**Budget: equal training CPU time**, {cpu:g} CPU-minutes per run, counted as the CPU time of the "
-                f"training thread in optimizer steps (`time.thread_time`, {threads or '?'} torch thread; evaluation "
-                "excluded; resumed sessions add up), so a shared, loaded machine slows the runs but does not "
-                "change what each gets; runs take as many steps as fit.")
+        text = (f"**Budget: equal training CPU time**, {_cpu_minutes_text(cpu_by_variant)}, counted as the CPU "
+                f"time of the training thread in optimizer steps (`time.thread_time`, {threads or '?'} torch "
+                "thread; evaluation excluded; resumed sessions add up), so a shared, loaded machine slows the "
+                "runs but does not change what each gets; runs take as many steps as fit.")
     elif asked.get("minutes"):
         text = f"**Budget: equal wall clock**, {asked['minutes']:g} minutes per run on one machine."
     else:
         text = f"**Budget: equal optimizer steps**, {steps or 'the preset’s'} per run."
     return text + (f" Why: {res.suite.budget_note}." if res.suite.budget_note else "")
+
+
+def _cpu_minutes_text(cpu_by_variant: dict[str, float]) -> str:
+    """"10 CPU-minutes per run", or where variants differ (each claim's pair still equal) which has which."""
+    groups: dict[float, list[str]] = {}
+    for name, minutes in cpu_by_variant.items():
+        groups.setdefault(minutes, []).append(name)
+    if len(groups) == 1:
+        return f"{next(iter(groups)):g} CPU-minutes per run"
+    return "; ".join(f"{minutes:g} CPU-minutes per run of {', '.join(names)}" for minutes, names in groups.items())
 
 
 def _count(n: int, noun: str) -> str:

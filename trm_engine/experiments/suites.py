@@ -236,6 +236,12 @@ def suite_from_dict(name: str, obj: dict, datasets: dict[str, DatasetSpec], wher
             spec = suite.spec(v, scale)
             if spec.data and spec.data not in datasets:
                 raise ConfigError(f"{where}: variant {v.name} at {scale} scale uses unknown dataset {spec.data!r}")
+    for c in suite.claims:  # a claim compares its two variants at equal compute (or equal steps)
+        for scale in SCALES:
+            a, b = suite.spec(c.better, scale), suite.spec(c.worse, scale)
+            if (a.cpu_minutes, a.steps) != (b.cpu_minutes, b.steps):
+                raise ConfigError(f"{where}: claim {c.text or c.better + ' vs ' + c.worse!r} compares {c.better} "
+                                  f"and {c.worse} on different budgets at {scale} scale")
     return suite
 
 
