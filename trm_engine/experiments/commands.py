@@ -57,7 +57,7 @@ def register(sub, bench_sub) -> None:
                          description="The lab datasets are recipes (`trm experiments list --json`, 'datasets'), "
                                      "built on first use into OUT/_data; this builds one without running a suite, "
                                      "to train or inspect on the same puzzles.")
-    dp.add_argument("name", help="a lab dataset, e.g. sudoku9-lab or maze9-lab")
+    dp.add_argument("name", help="a lab dataset, e.g. sudoku9-lab or maze9u-lab")
     dp.add_argument("--out", metavar="DIR", help="experiment folder (default: the app's data dir)/experiments")
     dp.add_argument("--suite-file", metavar="FILE", help="a JSON file of edited or extra suites")
     dp.set_defaults(func=_data)
