@@ -134,3 +134,4 @@ def test_bench_data_runs_small(capsys):
     result = run_data_bench(sudoku=5, maze=2, arc=False, cold=False, quiet=True)
     assert result["sudoku"]["count"] == 5 and result["maze"]["path_steps_min"] > 110
     assert result["sudoku"]["size_bytes"] > 0 and "warmup_this_process_s" in result
+    assert result["sudoku"]["open_s"] > 0

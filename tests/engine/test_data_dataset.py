@@ -1,7 +1,6 @@
 """Dataset files: builders, atomic HDF5 writing, fast opening, and clear errors for bad files."""
 
 import os
-import time
 
 import h5py
 import numpy as np
@@ -78,7 +77,8 @@ def test_failed_save_leaves_nothing_and_keeps_the_old_file(tmp_path, sudoku_ds):
         sudoku_ds.save(tmp_path / "missing" / "x.h5")
 
 
-def test_large_arrays_are_memory_mapped_and_open_fast(tmp_path):
+def test_large_arrays_are_memory_mapped_not_read(tmp_path):
+    """Opening a big set reads no puzzle array (how fast that is: `trm bench data`, open_s)."""
     rng = np.random.default_rng(0)
     n = 20000
     from trm_engine.data.build import single_example_split
@@ -86,19 +86,9 @@ def test_large_arrays_are_memory_mapped_and_open_fast(tmp_path):
     split = single_example_split(rng.integers(1, 11, (n, 81)), rng.integers(2, 11, (n, 81)))
     ds = PuzzleDataset("sudoku", {"box": 3}, 11, 81, 1, {"train": split}, augmentation="sudoku")
     ds.save(tmp_path / "big.h5")
-    start = time.perf_counter()
     opened = PuzzleDataset.open(tmp_path / "big.h5")
-    assert time.perf_counter() - start < 1.0
-    assert isinstance(opened["train"].inputs, np.memmap)
+    assert isinstance(opened["train"].inputs, np.memmap) and isinstance(opened["train"].labels, np.memmap)
     assert np.array_equal(opened["train"].inputs[123], split.inputs[123])
-
-
-def test_thousand_puzzle_dataset_opens_well_under_a_second(tmp_path):
-    ds = build_sudoku(SudokuBuild(train=1000, test=0, seed=1, settings=SudokuSettings(min_clues=60)))
-    ds.save(tmp_path / "k.h5")
-    start = time.perf_counter()
-    PuzzleDataset.open(tmp_path / "k.h5")
-    assert time.perf_counter() - start < 0.5
 
 
 @pytest.mark.parametrize("kind", ["truncated", "foreign", "garbage", "missing", "version"])
@@ -141,7 +131,6 @@ def test_truncated_memory_mapped_file_is_caught(tmp_path):
 def test_a_4x4_build_draws_more_until_its_puzzles_are_distinct():
     """4x4 boards repeat minimal puzzles by chance; the builder must still deliver distinct ones."""
     from trm_engine.data.build import SudokuBuild, build_sudoku
-    from trm_engine.puzzles.generate import SudokuSettings
 
     ds = build_sudoku(SudokuBuild(train=600, test=150, seed=1, settings=SudokuSettings(box=2)))
     rows = np.concatenate([ds.split("train").inputs, ds.split("test").inputs])

@@ -3,7 +3,11 @@ run by hand: python -m trm_lab.bench_monitor)."""
 
 from __future__ import annotations
 
-from trm_lab.bench_monitor import Probe, spin, summary
+import time
+
+from PySide6.QtCore import QTimer
+
+from trm_lab.bench_monitor import PROBE_MS, Probe, spin, summary
 
 
 def test_latency_summary_percentiles():
@@ -13,9 +17,12 @@ def test_latency_summary_percentiles():
     assert summary([]) == {"ticks": 0}
 
 
-def test_the_probe_ticks_in_a_real_event_loop(qapp):
+def test_the_probe_ticks_in_a_real_event_loop_and_sees_a_stalled_gui_thread(qapp):
     probe = Probe()
-    spin(qapp, 0.3)
+    spin(qapp, 30, until=lambda: len(probe.late) >= 5)
+    assert len(probe.late) >= 5 and all(x >= 0 for x in probe.take())
+    QTimer.singleShot(0, lambda: time.sleep(0.15))  # the GUI thread blocked for 150 ms
+    spin(qapp, 30, until=lambda: len(probe.late) >= 3)
     late = probe.take()
     probe.timer.stop()
-    assert 5 <= len(late) <= 31 and all(x >= 0 for x in late)
+    assert max(late) >= 150 - PROBE_MS - 5  # one tick waited for the stall to end
