@@ -5,6 +5,7 @@ its verdicts, errors and persisted settings. Every wait is on a signal or a cond
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from trm_engine.experiments.events import RunBegan, RunMeasured, RunProgress, Ru
 from trm_engine.experiments.stats import REPRODUCED
 from trm_engine.train.events import TrainMetrics
 from trm_engine.train.run_dir import RunDirectory
+from trm_lab.areas.experiments import session as exp_session
 
 # halting's claim on a 4x4 Sudoku recipe and a model that takes a few milliseconds per step
 TINY = ["model.hidden_size=16", "model.num_heads=2", "model.puzzle_emb_ndim=16", "model.l_cycles=1",
@@ -166,25 +168,37 @@ def test_a_launch_fills_the_tables_live_and_the_report_shows_the_verdicts(qtbot,
     assert window.panels["train"].monitor.current == tmp_path / "out" / "tiny-halting" / "continue" / "seed0"
 
 
-def test_stop_keeps_the_checkpoint_and_a_relaunch_skips_done_runs_and_resumes(qtbot, tiny, tmp_path):
+def test_stop_keeps_the_checkpoint_and_a_relaunch_skips_done_runs_and_resumes(qtbot, tiny, tmp_path, monkeypatch):
     panel = tiny
     panel.form.seeds_box.setValue(1)
     panel.form.budget_edit.setText("30")
     assert plan(qtbot, panel) == ["pending", "pending"]
     events = []
+    pressed = threading.Event()
+    real_events = exp_session.experiment_events
+
+    def held_at_step_2(launch, control):  # the worker waits for the Stop press, however slow the GUI is
+        for ev in real_events(launch, control):
+            yield ev
+            if isinstance(ev, RunProgress) and ev.index == 1 and isinstance(ev.event, TrainMetrics) \
+                    and ev.event.step == 2:
+                assert pressed.wait(60)
+
+    monkeypatch.setattr(exp_session, "experiment_events", held_at_step_2)
 
     def on_event(ev):
         events.append(ev)
         if isinstance(ev, RunProgress) and ev.index == 1 and isinstance(ev.event, TrainMetrics) \
                 and ev.event.step == 2:
             panel.stop_action.trigger()
+            pressed.set()
 
     panel.session.event_received.connect(on_event)
     outcome, _ = run_to_end(qtbot, panel)
     assert outcome == "stopped"
     stopped_at = max(e.event.step for e in events if isinstance(e, RunProgress) and e.index == 1
                      and isinstance(e.event, TrainMetrics))
-    assert 2 <= stopped_at < 30
+    assert stopped_at == 2
     second = tmp_path / "out" / "tiny-halting" / "continue" / "seed0"
     assert RunDirectory(second).latest_checkpoint().name == f"step_{stopped_at:07d}.pt"
     qtbot.waitUntil(lambda: panel.runs_table.text(1, "State") == "resumable" and not panel.session.planning)

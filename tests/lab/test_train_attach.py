@@ -4,6 +4,7 @@ folder) and a run the app itself starts under torchrun (two CPU processes with g
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -25,40 +26,50 @@ def panel(qtbot, theme, monkeypatch):
     return make_window(qtbot, theme).show_area("train")
 
 
-def loss_rows(run_dir) -> int:
-    """How many training-metric rows the run has written so far."""
-    path = run_dir / "metrics.jsonl"
-    if not path.exists():
-        return 0
-    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    return sum(1 for row in rows if row.get("type") == "train")
+# `trm train` that holds itself still (SIGSTOP) once its third step is logged, so a test can attach to a run
+# that is surely going on, whatever this machine's speed.
+STOPS_AT_STEP_3 = """
+import os, signal, sys
+from trm_engine.train import trainer
+from trm_engine.train.events import TrainMetrics
+emit = trainer.Trainer._emit
+def held(self, event, *args, **kwargs):
+    out = emit(self, event, *args, **kwargs)
+    if isinstance(event, TrainMetrics) and event.step == 3:
+        os.kill(os.getpid(), signal.SIGSTOP)
+    return out
+trainer.Trainer._emit = held
+from trm_engine.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def stopped_by_itself(child: subprocess.Popen, timeout: float) -> bool:
+    """Wait until the child is stopped (True), or has exited or the time is up (False)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pid, status = os.waitpid(child.pid, os.WUNTRACED | os.WNOHANG)
+        if pid:
+            return os.WIFSTOPPED(status)
+        time.sleep(0.01)
+    return False
 
 
 def test_attaching_shows_the_live_curves_of_a_run_written_by_trm_train(qtbot, panel, tmp_path, tmp_path_factory):
     data = sudoku4_dataset(tmp_path_factory)
     run_dir = tmp_path / "elsewhere" / "terminal-run"
-    command = [sys.executable, "-m", "trm_engine.cli", "train", "--preset", "sudoku4-mlp-lab", "--data", str(data),
+    command = [sys.executable, "-c", STOPS_AT_STEP_3, "train", "--preset", "sudoku4-mlp-lab", "--data", str(data),
                "--steps", "12", "--run-dir", str(run_dir), "--name", "from a terminal", "--quiet",
                *[f"--set={s}" for s in SETS]]
     child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
-        # Hold the run still as soon as its folder exists (before its first step ends), so the app is shown to
-        # attach to a run that is going on and then follow it, however fast this machine trains.
-        deadline = time.monotonic() + 120
-        while not (run_dir / "config.json").exists() and child.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.001)
-        assert child.poll() is None, child.stderr.read()[-2000:]
-        child.send_signal(signal.SIGSTOP)
+        assert stopped_by_itself(child, 120), child.stderr.read()[-2000:]  # it has logged step 3
         assert panel.window().open_path(run_dir)  # what File > Open (or Attach Run Folder) does
         curves = panel.monitor.curves
-        written = loss_rows(run_dir)
-        assert written < 12
-        qtbot.waitUntil(lambda: panel.histories.get(run_dir) is not None, timeout=10000)
-        qtbot.wait(300)  # a few polls of the folder while the run is held
-        assert curves.point_count(str(run_dir), "loss") == written
-        assert panel.histories[run_dir].state != "finished"
+        qtbot.waitUntil(lambda: curves.point_count(str(run_dir), "loss") == 3, timeout=10000)
+        assert panel.histories[run_dir].state == "running"
         child.send_signal(signal.SIGCONT)
-        qtbot.waitUntil(lambda: curves.point_count(str(run_dir), "loss") == 12, timeout=120000)
+        qtbot.waitUntil(lambda: curves.point_count(str(run_dir), "loss") == 12, timeout=120000)  # followed live
         assert child.wait(120) == 0, child.stderr.read()[-2000:]
         qtbot.waitUntil(lambda: "finished" in panel.monitor.header.text(), timeout=10000)
         qtbot.waitUntil(lambda: curves.point_count(str(run_dir), "eval_exact") == 3, timeout=10000)

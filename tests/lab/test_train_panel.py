@@ -62,7 +62,7 @@ def test_a_run_trains_in_the_app_and_fills_the_curves(qtbot, panel, data):
 
 
 def test_pause_resume_stop_then_continue_keeps_counting_steps(qtbot, panel, data):
-    source = panel.start_run(plan(tiny_config(data, "steps=500", "eval_interval=0"), "pause"))
+    source = panel.start_run(plan(tiny_config(data, "steps=100000", "eval_interval=0"), "pause"))  # never ends alone
     history = panel.histories[source.run_dir]
     qtbot.waitUntil(lambda: history.step >= 2, timeout=60000)
     assert panel.pause_action.isEnabled()
@@ -150,6 +150,8 @@ def test_closing_the_app_while_training_asks_then_stops_with_a_checkpoint(qtbot,
     source = panel.start_run(plan(tiny_config(data, "steps=500", "eval_interval=0"), "close"))
     history = panel.histories[source.run_dir]
     qtbot.waitUntil(lambda: history.step >= 1, timeout=60000)
+    panel.pause_action.trigger()  # a paused run cannot finish before the window closes, however fast it trains
+    qtbot.waitUntil(lambda: history.state == "paused", timeout=10000)
     dialog_recorder.yes_no.append(False)
     window.close()
     assert window.isVisible() and source.is_live  # "no": nothing happens
