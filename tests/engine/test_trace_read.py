@@ -13,7 +13,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from trm_engine.cli import main
@@ -162,9 +162,12 @@ def _mutate(f: h5py.File, kind: str, name: str, op: str, value, size: int) -> No
         replace(f, name, options[size % len(options)])
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # no silent overflow to infinity either
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(_OBJECTS), st.sampled_from(["drop", "retype", "truncate", "resize"]),
        st.sampled_from(_VALUES), st.integers(0, 1000))
+@example(target=("dataset", "steps/confidence"), op="retype", value=1 << 40, size=0)
+@example(target=("dataset", "steps/cell_delta"), op="retype", value=1 << 40, size=0)
 def test_a_mutated_file_gives_only_typed_errors(target, op, value, size):
     folder = Path(tempfile.mkdtemp(prefix="trm-trace-mut-"))
     try:

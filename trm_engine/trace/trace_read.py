@@ -232,6 +232,15 @@ def _tokens(g: h5py.Group, name: str, shape: tuple, vocab: int) -> np.ndarray:
     return values.astype(np.uint8)
 
 
+def _half(g: h5py.Group, name: str, values: np.ndarray) -> np.ndarray:
+    """A map the trace stores in float16, as float16: a finite value beyond float16's range is damage
+    (a rewritten dataset), not a number to turn into infinity."""
+    finite = values[np.isfinite(values)] if values.dtype.kind == "f" else values
+    if finite.size and np.abs(finite).max() > np.finfo(np.float16).max:
+        raise _Damage(f"dataset {_where(g, name)} holds values beyond float16's range")
+    return values.astype(np.float16)
+
+
 def _read_states(s: h5py.Group, cfg: dict, level: str) -> list[StateRecord]:
     H, W = canvas_shape(cfg["seq_len"])
     n = _data(s, "index", _INTS, (None,)).shape[0]
@@ -242,27 +251,28 @@ def _read_states(s: h5py.Group, cfg: dict, level: str) -> list[StateRecord]:
         if n and (cols[name].min() < low or cols[name].max() > high):
             raise _Damage(f"dataset {_where(s, name)} holds values outside {low}..{high}")
     tokens = _tokens(s, "tokens", (n, H, W), cfg["vocab_size"])
-    conf = _data(s, "confidence", _NUMBERS, (n, H, W))
+    conf = _half(s, "confidence", _data(s, "confidence", _NUMBERS, (n, H, W)))
     proj = None
     fitted = s["projection"].attrs.get("fitted", False) if "projection" in s else False
     if isinstance(fitted, (bool, np.bool_)) and fitted:  # zeros until the recording ended
-        proj = _data(s, "projection", _NUMBERS, (n, H, W, 3))
-    cells = {name: _data(s, name, _NUMBERS, (n, H, W)) for name in CELLS  # optional (added later)
+        proj = _half(s, "projection", _data(s, "projection", _NUMBERS, (n, H, W, 3)))
+    cells = {name: _half(s, name, _data(s, name, _NUMBERS, (n, H, W))) for name in CELLS  # optional (added later)
              if name in s and isinstance(s[name], h5py.Dataset) and s[name].shape[:1] == (n,)}
     states = None
     if level == "full" and "state" in s:
-        states = _data(s, "state", _NUMBERS, (n, cfg["seq_len"] + prefix_len(cfg), cfg["hidden_size"]))
+        states = _half(s, "state", _data(s, "state", _NUMBERS, (n, cfg["seq_len"] + prefix_len(cfg),
+                                                                 cfg["hidden_size"])))
     out = []
     for i in range(n):
         out.append(StateRecord(
             index=int(cols["index"][i]), sup_step=int(cols["sup_step"][i]), cycle=int(cols["cycle"][i]),
             inner=int(cols["inner"][i]), kind=_KIND_NAMES[int(cols["kind"][i])], tokens=tokens[i].reshape(-1),
-            confidence=conf[i].reshape(-1).astype(np.float16), changed=int(cols["changed"][i]),
+            confidence=conf[i].reshape(-1), changed=int(cols["changed"][i]),
             norm=float(cols["norm"][i]), delta=float(cols["delta"][i]),
             cell_accuracy=float(cols["cell_accuracy"][i]), exact=bool(cols["exact"][i]),
-            state=None if states is None else states[i].astype(np.float16),
-            projection=None if proj is None else proj[i].reshape(-1, 3).astype(np.float16),
-            **{name: values[i].reshape(-1).astype(np.float16) for name, values in cells.items()}))
+            state=None if states is None else states[i],
+            projection=None if proj is None else proj[i].reshape(-1, 3),
+            **{name: values[i].reshape(-1) for name, values in cells.items()}))
     return out
 
 
