@@ -9,8 +9,9 @@
 #
 # At lab scale two suites run part of their variants, for cost (training time on one thread):
 # - recursion: TRM at (T, n) = (1, 2), (2, 4), (3, 6) and HRM at (2, 2), 1,000 steps each, about
-#   3.5 h for 3 seeds; HRM at (3, 3) takes 97 CPU-minutes a run (5 h for 3 seeds) and the whole
-#   14-variant grid about 27 h;
+#   3.5 h for 3 seeds; HRM at (3, 3) takes 60-100 CPU-minutes a run (from its FLOPs, and from
+#   5.8 CPU-s a step over its first 90 steps on a loaded machine) and the whole 14-variant grid
+#   some 30 h;
 # - puzzles: Sudoku (TRM and HRM) at 10 CPU-minutes per run, 1 h for 3 seeds, and mazes with one
 #   shortest path at 60 CPU-minutes per run, 6 h; ARC at 10 CPU-minutes solves nothing in either
 #   model, so it cannot separate them.
