@@ -65,8 +65,7 @@ def scale_line(res: SuiteResults) -> str:
 def budget_line(res: SuiteResults) -> str:
     """Which budget the runs had (equal CPU time, wall clock or optimizer steps) and why, for this claim."""
     asked = res.manifest.get("budget", {})
-    shown = [v for v in res.suite.variants if v.name in res.configs] or list(res.suite.variants)
-    specs = {v.name: res.suite.spec(v, res.scale) for v in shown} if res.scale else {}
+    specs = {v.name: res.suite.spec(v, res.scale) for v in res.suite.variants} if res.scale else {}  # run or not
     if asked.get("cpu_minutes") or asked.get("steps") or asked.get("minutes"):
         cpu_by_variant = {name: asked.get("cpu_minutes", 0) for name in specs}
     else:
