@@ -233,8 +233,10 @@ def _tokens(g: h5py.Group, name: str, shape: tuple, vocab: int) -> np.ndarray:
 
 
 def _half(g: h5py.Group, name: str, values: np.ndarray) -> np.ndarray:
-    """A map the trace stores in float16, as float16: a finite value beyond float16's range is damage
-    (a rewritten dataset), not a number to turn into infinity."""
+    """A map the trace stores in float16, as float16: in a dataset rewritten with another type, a finite
+    value beyond float16's range is damage, not a number to turn into infinity (a float16 one is read as is)."""
+    if values.dtype == np.float16:
+        return values
     finite = values[np.isfinite(values)] if values.dtype.kind == "f" else values
     if finite.size and np.abs(finite).max() > np.finfo(np.float16).max:
         raise _Damage(f"dataset {_where(g, name)} holds values beyond float16's range")
