@@ -165,6 +165,20 @@ def test_the_report_has_table_verdicts_scale_commands_and_plots(done, tmp_path):
             assert img.format == "PNG" and img.width >= 500 and img.height >= 300
 
 
+def test_a_suite_run_on_purpose_without_some_variants_is_not_called_partial(done, tmp_path):
+    """The PARTIAL banner counts the runs its resume command (the latest) asks for: a suite run with
+    `--variant` for some variants is whole once those are measured, and a later command for every variant
+    makes the others' missing runs count."""
+    out = with_data(done, tmp_path)
+    events = list(run_experiment(tiny_plan(out, seeds=1, variants=["halt-only"])))
+    assert isinstance(events[-1], ExperimentFinished) and events[-1].measured == 1
+    text = write_reports(out / "halting", tmp_path / "docs")[0].read_text()
+    assert "PARTIAL" not in text and "| **continue**" in text
+    runner.write_manifest(tiny_plan(out, seeds=1))  # someone starts the whole suite, then stops
+    text = write_reports(out / "halting", tmp_path / "docs")[0].read_text()
+    assert "PARTIAL RESULTS: 1 of 2 runs measured" in text
+
+
 def test_the_report_says_which_weights_each_variant_was_evaluated_with(done, tmp_path):
     """A variant without EMA (an ablation, HRM) is evaluated on its raw weights: the notes say so per
     variant instead of giving the first run's weights for all."""

@@ -147,14 +147,29 @@ def write_report(res: SuiteResults, dest: str | Path, command: list[str] | None 
 def _partial(res: SuiteResults) -> list[str]:
     """A banner when not every planned run is measured: what is missing and the command that resumes."""
     seeds = res.manifest.get("seeds", [])
-    planned = len(res.suite.variants) * len(seeds)
-    measured = sum(r.measured for r in res.runs)
+    chosen = _chosen_variants(res)
+    planned = len(chosen) * len(seeds)
+    measured = sum(r.measured for r in res.runs if r.variant in chosen)
     if not planned or measured >= planned:
         return []
     command = (res.manifest.get("commands") or [{}])[-1].get("command", "trm experiments run ...")
     return [f"> **PARTIAL RESULTS: {measured} of {planned} runs measured.** The verdicts below judge only what "
             f"is measured. Resume (measured runs are skipped, a stopped run continues from its checkpoint and "
             f"keeps its budget):", ">", f"> `{command}`", ""]
+
+
+def _chosen_variants(res: SuiteResults) -> list[str]:
+    """The variants the latest run command asked for (its `--variant` choices; every variant when it named
+    none), the ones the banner's resume command runs: a suite run on purpose without some variants is not
+    called partial, and the results table still lists the others as unmeasured."""
+    everything = [v.name for v in res.suite.variants]
+    commands = res.manifest.get("commands") or [{}]
+    try:
+        args = shlex.split(commands[-1].get("command", ""))
+    except ValueError:  # a hand-edited manifest: count every variant rather than guess
+        return everything
+    named = {args[i + 1] for i, arg in enumerate(args[:-1]) if arg == "--variant"}
+    return [name for name in everything if name in named] or everything
 
 
 def _results_table(res: SuiteResults) -> list[str]:
