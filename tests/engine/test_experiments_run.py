@@ -179,6 +179,28 @@ def test_a_suite_run_on_purpose_without_some_variants_is_not_called_partial(done
     assert "PARTIAL RESULTS: 1 of 2 runs measured" in text
 
 
+def test_the_report_names_runs_a_cpu_budget_gave_more_work_than_their_sister_seeds(done, tmp_path):
+    """Seeds of one variant run one model, so their GFLOP per CPU-second differ only by load: under a
+    CPU-time budget the report shows each run's figure and names the runs a lighter (or heavier) load
+    gave more (or fewer) steps than their sister seeds."""
+    out = tmp_path / "halting"
+    shutil.copytree(done[0] / "halting", out)
+    for variant, seed, cpu in (("halt-only", 0, 1.0), ("halt-only", 1, 1.1), ("continue", 0, 1.0), ("continue", 1, 2.0)):
+        path = out / variant / f"seed{seed}" / "result.json"
+        result = json.loads(path.read_text())
+        result["budget"]["cpu_minutes"] = 1.0
+        result["train_cpu_seconds"] = cpu
+        path.write_text(json.dumps(result))
+    text = write_reports(out, tmp_path / "docs")[0].read_text()
+    assert "| GFLOP per CPU-s |" in text
+    first = json.loads((out / "continue" / "seed0" / "result.json").read_text())
+    rate = first["train_flops_per_example_step"] * first["batch"] * first["timed_steps"] / 1.0 / 1e9
+    assert f"| continue | 0 | finished | 4 | steps |" in text and f" {rate:.1f} |" in text
+    assert "the fastest seed did 2.00 times the slowest's work per CPU-second" in text
+    assert "continue seed 0 (133% of its variant's median); continue seed 1 (67% of its variant's median)" in text
+    assert "halt-only seed" not in text  # 1.0 against 1.1 CPU-s: the same load
+
+
 def test_the_report_says_which_weights_each_variant_was_evaluated_with(done, tmp_path):
     """A variant without EMA (an ablation, HRM) is evaluated on its raw weights: the notes say so per
     variant instead of giving the first run's weights for all."""

@@ -303,20 +303,57 @@ def _mean_curve(curves: list[list[tuple[float, float]]]) -> list[tuple[float, fl
 
 def _runs_table(res: SuiteResults) -> list[str]:
     rows = ["## Runs", "", "| variant | seed | state | steps | ended by | exact % | valid % | cells % | training CPU min "
-            "| training min | s/step | wall min |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+            "| training min | s/step | GFLOP per CPU-s | wall min |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     order = {v.name: i for i, v in enumerate(res.suite.variants)}
     for r in sorted(res.runs, key=lambda r: (order.get(r.variant, len(order)), r.seed)):
         if not r.measured:
-            rows.append(f"| {r.variant} | {r.seed} | {r.state} | – | not measured | – | – | – | – | – | – | – |")
+            rows.append(f"| {r.variant} | {r.seed} | {r.state} | – | not measured | – | – | – | – | – | – | – | – |")
             continue
         x, m = r.result, r.result["metrics"]
         exact, valid, cells = (f"{m[k] * 100:.1f}" if k in m else "–"
                                for k in ("exact_accuracy", "valid_accuracy", "cell_accuracy"))
         cpu = f"{x['train_cpu_seconds'] / 60:.1f}" if x.get("train_cpu_seconds") else "–"
+        rate = throughput(x)
         rows.append(f"| {r.variant} | {r.seed} | {r.state} | {x['steps']} | {x['ended_by']} | {exact} | {valid} | "
                     f"{cells} | {cpu} | {x['train_seconds'] / 60:.1f} | {m['seconds_per_step']:.3f} | "
-                    f"{x['wall_seconds'] / 60:.1f} |")
+                    f"{'–' if rate is None else f'{rate:.1f}'} | {x['wall_seconds'] / 60:.1f} |")
     return rows
+
+
+def throughput(result: dict) -> float | None:
+    """A run's analytic training GFLOP per CPU-second of its training thread (None for an older result).
+    For one model on one machine it measures load: a shared core does less work per CPU-second."""
+    flops, batch = result.get("train_flops_per_example_step"), result.get("batch")
+    steps, cpu = result.get("timed_steps"), result.get("train_cpu_seconds")
+    if not (flops and batch and steps and cpu):
+        return None
+    return flops * batch * steps / cpu / 1e9
+
+
+def _load_note(res: SuiteResults) -> str:
+    """How far load moved what a CPU-minute bought: the seeds of one variant run the same model, so their
+    GFLOP per CPU-second differ only by the load they ran under; runs far from their variant's median
+    are named, since a CPU-time budget gave them more (or fewer) steps than their sister seeds."""
+    text = ("- CPU time is not independent of load: on a busy machine a step costs more CPU time (shared "
+            "caches, memory bandwidth, cores), so the runs go seed by seed, every variant's seed k before "
+            "seed k+1, to see similar load; the steps and GFLOP per CPU-s columns show what each run got.")
+    spread, outliers = [], []
+    for name, runs in res.by_variant().items():
+        rates = {r.seed: throughput(r.result) for r in runs if r.measured and r.result}
+        rates = {seed: rate for seed, rate in rates.items() if rate}
+        if len(rates) < 2:
+            continue
+        ordered = sorted(rates.values())
+        spread.append(ordered[-1] / ordered[0])
+        middle = (ordered[(len(ordered) - 1) // 2] + ordered[len(ordered) // 2]) / 2
+        outliers += [f"{name} seed {seed} ({rate / middle:.0%} of its variant's median)"
+                     for seed, rate in sorted(rates.items()) if not 0.8 <= rate / middle <= 1.25]
+    if spread:
+        text += f" Within a variant, the fastest seed did {max(spread):.2f} times the slowest's work per CPU-second."
+    if outliers:
+        text += (" Runs whose load differed from their sister seeds' by more than a quarter, so their budget "
+                 f"bought them more or fewer steps: {'; '.join(outliers)}.")
+    return text
 
 
 def _notes(res: SuiteResults) -> list[str]:
@@ -341,9 +378,7 @@ def _notes(res: SuiteResults) -> list[str]:
                  f"{', '.join(devices)} with {threads or 'default'} torch thread(s) on a machine "
                  "that may be shared; they compare variants run in the same session, not machines.")
     if any(r.result.get("budget", {}).get("cpu_minutes") for r in measured):
-        notes.append("- CPU time is not perfectly independent of load: on a busy machine a step costs somewhat "
-                     "more CPU time (shared caches and cores), so the runs go seed by seed, every variant's seed "
-                     "k before seed k+1, to see similar load; the steps column shows what each run got.")
+        notes.append(_load_note(res))
     rising = []
     for name, runs in res.by_variant().items():
         curve = _mean_curve([r.eval_curve for r in runs if r.eval_curve])
