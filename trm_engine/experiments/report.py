@@ -77,8 +77,9 @@ def budget_line(res: SuiteResults) -> str:
     if cpu:
         text = (f"**Budget: equal training CPU time**, {_cpu_minutes_text(cpu_by_variant)}, counted as the CPU "
                 f"time of the training thread in optimizer steps (`time.thread_time`, {threads or '?'} torch "
-                "thread; evaluation excluded; resumed sessions add up), so a shared, loaded machine slows the "
-                "runs but does not change what each gets; runs take as many steps as fit.")
+                "thread; evaluation excluded; resumed sessions add up); runs take as many steps as fit. A "
+                "shared machine slows the wall clock, and also makes each CPU-second do less work: the runs "
+                "table gives each run's GFLOP per CPU-second, and the notes name runs whose load differed.")
     elif asked.get("minutes"):
         text = f"**Budget: equal wall clock**, {asked['minutes']:g} minutes per run on one machine."
     else:
