@@ -123,16 +123,27 @@ def test_a_cpu_budget_needs_one_thread_and_is_the_suites_default_where_it_says_s
     assert {r.config.train.threads for r in default.runs} == {1}  # one thread unless told otherwise
 
 
+def test_a_flops_budget_is_planned_as_a_budget_the_runner_watches_and_round_trips(tmp_path):
+    plan = plan_experiment("halting", "lab", seeds=1, budget=parse_budget("20Pflop"), out=tmp_path)
+    budget = plan.runs[0].budget
+    assert budget.flops == 2e16 and budget.describe() == "20 PFLOP" and plan.runs[0].config.train.steps > 10**6
+    assert parse_budget(plan.budget.to_arg()) == Budget(flops=2e16) and "--budget 2e+16flop" in plan.command()
+    assert parse_budget(Budget(flops=1.234567891e13).to_arg()).flops == 1.234567891e13  # no digits lost
+
+
 @pytest.mark.parametrize("text, budget", [("300", Budget(300)), ("300steps", Budget(300)), ("20m", Budget(0, 20.0)),
                                           ("90s", Budget(0, 1.5)), ("1.5h", Budget(0, 90.0)),
                                           ("300steps,20m", Budget(300, 20.0)), ("", Budget()),
                                           ("10cpu-min", Budget(0, 0.0, 10.0)), ("90cpu-s", Budget(0, 0.0, 1.5)),
-                                          ("400steps,1cpu-h", Budget(400, 0.0, 60.0))])
+                                          ("400steps,1cpu-h", Budget(400, 0.0, 60.0)),
+                                          ("20Pflop", Budget(flops=2e16)), ("2e16flops", Budget(flops=2e16)),
+                                          ("1.5 TFLOP", Budget(flops=1.5e12)), ("300steps,5Gflop", Budget(300, flops=5e9))])
 def test_parse_budget(text, budget):
     assert parse_budget(text) == budget
 
 
-@pytest.mark.parametrize("text", ["soon", "-5", "0", "2.5steps", "0m", "20 parsecs", "0cpu-min", "5cpu"])
+@pytest.mark.parametrize("text", ["soon", "-5", "0", "2.5steps", "0m", "20 parsecs", "0cpu-min", "5cpu", "0flop",
+                                  "-3Pflop", "2Xflop", "flops"])
 def test_bad_budgets_say_what_is_expected(text):
     with pytest.raises(ConfigError, match="--budget"):
         parse_budget(text)

@@ -3,6 +3,7 @@ minutes budget, a CPU-time budget across sittings, the estimate, conflicts, and 
 its verdicts and PNG plots."""
 
 import json
+import math
 import shutil
 import time
 from types import SimpleNamespace
@@ -195,7 +196,7 @@ def test_the_report_names_runs_a_cpu_budget_gave_more_work_than_their_sister_see
     assert "| GFLOP per CPU-s |" in text
     first = json.loads((out / "continue" / "seed0" / "result.json").read_text())
     rate = first["train_flops_per_example_step"] * first["batch"] * first["timed_steps"] / 1.0 / 1e9
-    assert f"| continue | 0 | finished | 4 | steps |" in text and f" {rate:.1f} |" in text
+    assert "| continue | 0 | finished | 4 | steps |" in text and f" {rate:.1f} |" in text
     assert "the fastest seed did 2.00 times the slowest's work per CPU-second" in text
     assert "continue seed 0 (133% of its variant's median); continue seed 1 (67% of its variant's median)" in text
     assert "halt-only seed" not in text  # 1.0 against 1.1 CPU-s: the same load
@@ -277,6 +278,37 @@ def test_a_cpu_budget_ends_on_training_cpu_time_across_sessions(done, tmp_path):
     [run] = res.runs
     assert len(run.eval_cpu_curve) >= 2 and run.eval_cpu_curve[-1][0] * 60 <= result["train_cpu_seconds"] + 1e-6
     assert plan().counts() == {"done": 1}
+
+
+def test_a_flops_budget_ends_each_variant_at_the_step_that_reaches_it_and_a_larger_one_extends(done, tmp_path):
+    """Equal training FLOPs: each variant stops at the first whole step whose FLOPs (the model's on the
+    dataset's shapes, here 4x4 Sudoku rather than the preset's 9x9) reach the budget, whatever the load;
+    the variant with the costlier step (continue: an extra forward) gets fewer steps, and a larger
+    budget resumes the runs."""
+    out = with_data(done, tmp_path)
+    per_step = {}
+    for variant in ("halt-only", "continue"):
+        result = json.loads((done[0] / "halting" / variant / "seed0" / "result.json").read_text())
+        per_step[variant] = result["train_flops_per_example_step"] * result["batch"]  # as trained on 4x4
+    budget = 2.5 * per_step["halt-only"]
+    assert per_step["halt-only"] < per_step["continue"] < budget  # continue: 2 steps cover it, halt-only 3
+    events = list(run_experiment(tiny_plan(out, budget=f"{budget!r}flop", seeds=1)))
+    results = {e.variant: e.result for e in events if isinstance(e, RunMeasured)}
+    expected = {v: math.ceil(budget / f) for v, f in per_step.items()}
+    assert {v: r["steps"] for v, r in results.items()} == expected and expected["continue"] < expected["halt-only"]
+    assert {r["ended_by"] for r in results.values()} == {"flops"}
+    assert {r["budget"]["flops"] for r in results.values()} == {budget}
+    text = write_reports(out / "halting", tmp_path / "docs")[0].read_text()
+    assert "**Budget: equal training FLOPs**" in text
+    assert f"(optimizer steps: halt-only {expected['halt-only']}; continue {expected['continue']})" in text
+    larger = tiny_plan(out, budget=f"{2 * budget!r}flop", seeds=1)
+    assert {r.state for r in larger.runs} == {"resumable"}
+    rough = estimate(larger)  # the steps left to the larger budget, at each variant's measured CPU-s per step
+    cpu_per_step = {v: r["train_cpu_seconds"] / r["steps"] for v, r in results.items()}
+    assert rough.seconds == pytest.approx(sum((math.ceil(2 * budget / per_step[v]) - expected[v]) * cpu_per_step[v]
+                                              for v in per_step))
+    again = {e.variant: e.result for e in run_experiment(larger) if isinstance(e, RunMeasured)}
+    assert {v: r["steps"] for v, r in again.items()} == {v: math.ceil(2 * budget / f) for v, f in per_step.items()}
 
 
 def test_the_estimate_counts_what_is_left(done, tmp_path):

@@ -255,6 +255,61 @@ def test_the_launch_settings_persist(qtbot, theme, tmp_path):
     assert launch.data_paths == (("sudoku-extreme", "/data/sudoku-extreme.h5"),)
 
 
+def _metrics(step: int, cpu: float) -> TrainMetrics:
+    return TrainMetrics(step=step, total_steps=10**8, epoch=0.0, lr=1e-3, loss=1.0, lm_loss=1.0, q_halt_loss=0.0,
+                        q_continue_loss=0.0, accuracy=0.5, exact_accuracy=0.0, q_halt_accuracy=1.0, sup_steps=2.0,
+                        halted=8, examples_per_s=100.0, elapsed=cpu, cpu_elapsed=cpu)
+
+
+def test_a_cpu_budget_shows_progress_by_cpu_time_across_sittings():
+    """Under the suites' own CPU-time budgets the bar moves with the training thread's CPU time (the
+    step cap is only a ceiling), and a run resumed in the same window adds to what it had spent."""
+    from trm_engine.experiments.suites import get_suite
+    from trm_lab.areas.experiments.rows import ExperimentRows, RunRow
+
+    rows = ExperimentRows(get_suite("halting"), "lab", (0,), Path("x"), "trm experiments run halting",
+                          [RunRow("halt-only", 0, Path("x/halt-only/seed0"), "pending", total=10**8, cpu_minutes=2.0),
+                           RunRow("continue", 0, Path("x/continue/seed0"), "pending", total=10**8, cpu_minutes=2.0)])
+    began = RunBegan("halting", index=0, total=2, variant="halt-only", seed=0, run_dir="", resumed=False,
+                     budget="2 CPU-min")
+    rows.apply(began)
+    rows.apply(RunProgress("halting", index=0, total=2, variant="halt-only", seed=0, event=_metrics(40, 60.0)))
+    assert rows.progress() == (pytest.approx(0.25), "run 1 of 2: halt-only, seed 0, step 40")
+    rows.apply(began)  # stopped and resumed: this sitting's CPU time starts again from 0
+    rows.apply(RunProgress("halting", index=0, total=2, variant="halt-only", seed=0, event=_metrics(60, 30.0)))
+    assert rows.progress()[0] == pytest.approx(0.375)  # 90 of 120 CPU-s, of two runs
+
+
+def test_a_flops_budget_shows_progress_by_steps_on_the_datasets_shapes(tmp_path):
+    """A FLOPs budget fixes a last step: planned on the preset's shapes, then on the run folder's config
+    (the dataset's sequence length), which the trainer writes before RunStarted."""
+    import math
+
+    from trm_engine.experiments import parse_budget, plan_experiment
+    from trm_engine.model.flops import step_flops
+    from trm_engine.train.events import RunStarted
+    from trm_lab.areas.experiments.rows import rows_of
+
+    plan = plan_experiment("halting", "lab", seeds=1, budget=parse_budget("1Pflop"), out=tmp_path)
+    rows = rows_of(plan)
+    run = plan.runs[0]
+    per_step = step_flops(run.config.model)["train"] * run.config.train.global_batch_size  # 9x9: 81 cells
+    assert rows.rows[0].flops_steps == math.ceil(1e15 / per_step)
+    small = run.config.to_dict()
+    small["model"]["seq_len"] = 16  # 4x4 Sudoku: each step costs less, so the budget allows more steps
+    RunDirectory(run.run_dir).create(small)
+    rows.apply(RunBegan("halting", index=0, total=2, variant=run.variant, seed=0, run_dir=str(run.run_dir),
+                        resumed=False, budget="1 PFLOP"))
+    started = RunStarted(step=0, total_steps=10**8, run_dir=str(run.run_dir), device="cpu", params=1)
+    rows.apply(RunProgress("halting", index=0, total=2, variant=run.variant, seed=0, event=started))
+    last = rows.rows[0].flops_steps
+    assert last > math.ceil(1e15 / per_step)
+    rows.apply(RunProgress("halting", index=0, total=2, variant=run.variant, seed=0, event=_metrics(last // 2, 1.0)))
+    fraction, text = rows.progress()
+    assert text == f"run 1 of 2: {run.variant}, seed 0, step {last // 2} of {last}"
+    assert fraction == pytest.approx((last // 2) / last / 2)
+
+
 def test_a_minutes_budget_shows_progress_by_time_and_no_step_cap():
     from trm_engine.experiments.events import ExperimentStopped
     from trm_engine.experiments.suites import get_suite

@@ -32,7 +32,8 @@ def register(sub, bench_sub) -> None:
         p.add_argument("--seeds", type=count(1), default=None, help="seeds 0..K-1 (default 3 at lab scale, 1 at paper)")
         p.add_argument("--budget", metavar="B", help="per run: optimizer steps (300, 300steps), wall clock "
                                                      "(20m, 90s, 1h), CPU time of the training thread "
-                                                     "(10cpu-min, 600cpu-s; needs --threads 1) or several "
+                                                     "(10cpu-min, 600cpu-s; needs --threads 1), training "
+                                                     "FLOPs (20Pflop, 2e16flop: load-proof) or several "
                                                      "(300steps,20m); default: the suite's")
         p.add_argument("--out", metavar="DIR", help="experiment folder (default: the app's data dir)/experiments")
         p.add_argument("--data", action="append", metavar="NAME=PATH",

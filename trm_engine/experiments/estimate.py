@@ -1,7 +1,7 @@
 """What an experiment will cost before it starts: the training time left in every run not done yet.
 
-A run with a CPU-time (or wall-clock) budget costs what is left of it. A run with a step budget costs
-its remaining steps times a seconds-per-step: measured where this folder already holds a run of the same
+A run with a CPU-time (or wall-clock) budget costs what is left of it. A run with a step budget (or a
+FLOPs budget, the steps that reach it) costs its remaining steps times a seconds-per-step: measured where this folder already holds a run of the same
 variant (its CPU seconds per step), else from the step's FLOPs (model/flops.py) at a rate of
 `MODEL_FRACTION` of this CPU's dense matmul rate on one thread, measured in a fraction of a second.
 Evaluation and dataset building come on top; on a loaded machine the wall clock runs longer.
@@ -31,7 +31,7 @@ class Estimate:
             return "nothing left to train"
         hours = self.seconds / 3600
         size = f"{hours:.1f} h" if hours >= 1 else f"{self.seconds / 60:.0f} min"
-        how = " (rough for step budgets: from FLOPs at this CPU's matmul rate)" if self.rough else ""
+        how = " (rough for step and FLOPs budgets: from FLOPs at this CPU's matmul rate)" if self.rough else ""
         return (f"estimate: {self.runs} run(s) to train, about {size} of training on one thread{how}, "
                 "plus evaluation; a loaded machine stretches the wall clock")
 
@@ -49,20 +49,43 @@ def estimate(plan: ExperimentPlan, rate: float | None = None) -> Estimate:
             left.append(run.budget.cpu_minutes * 60 - (timing.cpu_seconds if timing else 0.0))
         if run.budget.minutes:
             left.append(run.budget.minutes * 60 - (timing.wall_seconds if timing else 0.0))
-        if run.budget.steps and run.budget.steps < TIME_BUDGET_STEPS:
-            steps_left = run.budget.steps - int(rd.status().get("step", 0) if rd.exists() else 0)
+        step_cap = run.budget.steps if run.budget.steps < TIME_BUDGET_STEPS else 0
+        if run.budget.flops:  # a FLOPs budget ends at the step that reaches it
+            flops_steps = -(-run.budget.flops // planned_step_flops(run))
+            step_cap = min(step_cap, flops_steps) if step_cap else flops_steps
+        if step_cap:
+            steps_left = step_cap - int(rd.status().get("step", 0) if rd.exists() else 0)
             per_step = measured.get(run.variant)
             if per_step is None:
                 rate = rate or matmul_rate_one_thread()
-                per_step = _flops_per_step(run) / (rate * MODEL_FRACTION)
+                per_step = planned_step_flops(run) / (rate * MODEL_FRACTION)
                 rough = True
             left.append(steps_left * per_step)
         seconds += max(0.0, min(left)) if left else 0.0
     return Estimate(seconds, len(todo), rough)
 
 
-def _flops_per_step(run: PlannedRun) -> float:
-    return float(step_flops(run.config.model)["train"] * run.config.train.global_batch_size)
+def planned_step_flops(run: PlannedRun) -> float:
+    """One optimizer step's training FLOPs: on the run folder's config where it has one (the trainer sets
+    the sequence length and vocabulary from the dataset), else on the planned config (the preset's)."""
+    saved = folder_step_flops(run.run_dir)
+    return saved or float(step_flops(run.config.model)["train"] * run.config.train.global_batch_size)
+
+
+def folder_step_flops(run_dir) -> float:
+    """One optimizer step's training FLOPs on the config a run folder holds (0: no folder or config yet)."""
+    from ..config import ModelConfig, from_dict
+    from ..errors import TrmError
+
+    rd = RunDirectory(run_dir)
+    try:
+        saved = rd.config() if rd.exists() else {}
+        if not (isinstance(saved.get("model"), dict) and isinstance(saved.get("train"), dict)):
+            return 0.0
+        return float(step_flops(from_dict(ModelConfig, saved["model"], "model"))["train"]
+                     * int(saved["train"]["global_batch_size"]))
+    except (TrmError, KeyError, TypeError, ValueError):  # not written yet, or damaged: the planned config stands
+        return 0.0
 
 
 def _measured_seconds_per_step(plan: ExperimentPlan) -> dict[str, float]:

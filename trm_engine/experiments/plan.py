@@ -31,47 +31,70 @@ _SAME_RUN = RESUMABLE_CHANGES | {"model.vocab_size", "model.seq_len", "model.num
 @dataclass(frozen=True)
 class Budget:
     """How long each run trains: optimizer steps, minutes of wall clock, CPU minutes of the training
-    thread, or a mix (whichever ends first). CPU time is the fair "equal compute" budget on a shared
-    machine: another process's load slows the wall clock but not the CPU time a run is given."""
+    thread, training FLOPs, or a mix (whichever ends first). CPU time is fairer than a wall clock on a
+    shared machine, though a loaded core does less work per CPU-second; FLOPs (the analytic count of
+    model/flops.py, batch included) are load-proof and machine-independent, but blind to how efficiently
+    each model's operations run on the machine."""
 
     steps: int = 0  # 0 = the suite's default budget at this scale (or the preset's length)
     minutes: float = 0.0  # 0 = no wall-clock limit
     cpu_minutes: float = 0.0  # 0 = no CPU-time limit (time.thread_time of the training thread, steps only)
+    flops: float = 0.0  # 0 = no FLOPs limit (training FLOPs per run; the run stops at the step that reaches it)
 
     @property
     def timed(self) -> bool:
-        return bool(self.minutes or self.cpu_minutes)
+        """Ends by something other than a step count fixed at planning (the runner watches it)."""
+        return bool(self.minutes or self.cpu_minutes or self.flops)
 
     def describe(self) -> str:
         parts = ([f"{self.steps} steps"] if self.steps and self.steps < TIME_BUDGET_STEPS else [])
         parts += ([f"{self.minutes:g} min"] if self.minutes else [])
         parts += ([f"{self.cpu_minutes:g} CPU-min"] if self.cpu_minutes else [])
+        parts += ([flops_text(self.flops)] if self.flops else [])
         return " or ".join(parts) or "the preset's length"
 
     def to_arg(self) -> str:
         return ",".join(([f"{self.steps}steps"] if self.steps else []) + ([f"{self.minutes:g}m"] if self.minutes else [])
-                        + ([f"{self.cpu_minutes:g}cpu-min"] if self.cpu_minutes else []))
+                        + ([f"{self.cpu_minutes:g}cpu-min"] if self.cpu_minutes else [])
+                        + ([f"{self.flops:.12g}flop"] if self.flops else []))
 
     def to_dict(self) -> dict:
         return {"steps": self.steps, "minutes": self.minutes} | (
-            {"cpu_minutes": self.cpu_minutes} if self.cpu_minutes else {})
+            {"cpu_minutes": self.cpu_minutes} if self.cpu_minutes else {}) | ({"flops": self.flops} if self.flops else {})
 
 
 _PART = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(steps?|s|sec|m|min|h|cpu-?s|cpu-?sec|cpu-?m|cpu-?min|cpu-?h)?\s*$")
+_FLOP_PART = re.compile(r"^\s*(\d+(?:\.\d+)?(?:e[+-]?\d+)?)\s*([kmgtpe]?)\s*flops?\s*$", re.IGNORECASE)
 _SECONDS = {"s": 1 / 60, "sec": 1 / 60, "m": 1, "min": 1, "h": 60}
+_FLOP_PREFIX = {"": 1.0, "k": 1e3, "m": 1e6, "g": 1e9, "t": 1e12, "p": 1e15, "e": 1e18}  # m is mega: no budget is < 1
+
+
+def flops_text(flops: float) -> str:
+    """'20 PFLOP', '1.5 TFLOP': the largest prefix that leaves a number of at least 1."""
+    for prefix, size in (("E", 1e18), ("P", 1e15), ("T", 1e12), ("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if flops >= size:
+            return f"{flops / size:.4g} {prefix}FLOP"
+    return f"{flops:.4g} FLOP"
 
 
 def parse_budget(text: str | None) -> Budget:
     """'300' or '300steps' (optimizer steps), '20m', '90s', '1.5h' (wall clock), '10cpu-min', '600cpu-s'
-    (CPU time of the training thread), or several joined by commas: '300steps,20m'."""
+    (CPU time of the training thread), '20Pflop', '2e16flops' (training FLOPs), or several joined by
+    commas: '300steps,20m'."""
     if not text:
         return Budget()
-    steps, minutes, cpu = 0, 0.0, 0.0
+    steps, minutes, cpu, flops = 0, 0.0, 0.0, 0.0
     for part in text.split(","):
+        f = _FLOP_PART.match(part)
+        if f:
+            flops = float(f.group(1)) * _FLOP_PREFIX[f.group(2).lower()]
+            if not 1 <= flops < float("inf"):
+                raise ConfigError(f"--budget {text!r}: a FLOPs budget must be at least 1 FLOP")
+            continue
         m = _PART.match(part)
         if not m:
-            raise ConfigError(f"--budget {text!r}: expected e.g. 300 (steps), 300steps, 20m, 90s, 1h, 10cpu-min "
-                              "or 300steps,20m")
+            raise ConfigError(f"--budget {text!r}: expected e.g. 300 (steps), 300steps, 20m, 90s, 1h, 10cpu-min, "
+                              "20Pflop or 300steps,20m")
         value, unit = float(m.group(1)), (m.group(2) or "steps")
         if unit.startswith("step"):
             if not value.is_integer() or value < 1:
@@ -84,7 +107,7 @@ def parse_budget(text: str | None) -> Budget:
             cpu = value * _SECONDS[unit[3:].lstrip("-")]
         else:
             minutes = value * _SECONDS[unit]
-    return Budget(steps, minutes, cpu)
+    return Budget(steps, minutes, cpu, flops)
 
 
 @dataclass
@@ -223,7 +246,8 @@ def plan_experiment(suite: Suite | str, scale: str = "lab", seeds: int | list[in
                                   f"thread's CPU time, so it needs one torch thread: give --threads 1 "
                                   f"(train.threads is {cfg.train.threads})")
             run = PlannedRun(suite.name, v.name, seed, scale, out / suite.name / v.name / f"seed{seed}", cfg, ds,
-                             path, Budget(cfg.train.steps if steps else 0, given.minutes, given.cpu_minutes))
+                             path, Budget(cfg.train.steps if steps else 0, given.minutes, given.cpu_minutes,
+                                          given.flops))
             _set_state(run)
             runs.append(run)
     # seed by seed (every variant's seed 0, then seed 1, ...): a suite cut short still compares variants

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import load_preset
+from .plan import flops_text
 from .plots import PALETTE, Bar, Series, bar_chart, lighten, line_chart
 from .results import SuiteResults, find_suite_dirs, read_suite_results
 from .stats import difference, no_worse_verdict, scaled, summarize, summary_text, to_settle, verdict
@@ -66,7 +67,7 @@ def budget_line(res: SuiteResults) -> str:
     """Which budget the runs had (equal CPU time, wall clock or optimizer steps) and why, for this claim."""
     asked = res.manifest.get("budget", {})
     specs = {v.name: res.suite.spec(v, res.scale) for v in res.suite.variants} if res.scale else {}  # run or not
-    if asked.get("cpu_minutes") or asked.get("steps") or asked.get("minutes"):
+    if asked.get("cpu_minutes") or asked.get("steps") or asked.get("minutes") or asked.get("flops"):
         cpu_by_variant = {name: asked.get("cpu_minutes", 0) for name in specs}
     else:
         cpu_by_variant = {name: spec.cpu_minutes for name, spec in specs.items()}
@@ -74,7 +75,12 @@ def budget_line(res: SuiteResults) -> str:
     first = next(iter(specs.values()), None)
     steps = asked.get("steps") or (first.steps if first and not cpu and not asked.get("minutes") else 0)
     threads = next(iter(res.configs.values()), {}).get("train", {}).get("threads", 0)
-    if cpu:
+    if asked.get("flops"):
+        text = (f"**Budget: equal training FLOPs**, {flops_text(asked['flops'])} per run (the analytic matmul "
+                "FLOPs of a training step, batch included, on the dataset's shapes); a run stops at the step "
+                f"that reaches it{_steps_by_variant(res)}. Load-proof and the same on any machine, but blind "
+                "to how efficiently each model's operations run here (see the GFLOP per CPU-s column).")
+    elif cpu:
         text = (f"**Budget: equal training CPU time**, {_cpu_minutes_text(cpu_by_variant)}, counted as the CPU "
                 f"time of the training thread in optimizer steps (`time.thread_time`, {threads or '?'} torch "
                 "thread; evaluation excluded; resumed sessions add up); runs take as many steps as fit. A "
@@ -84,7 +90,26 @@ def budget_line(res: SuiteResults) -> str:
         text = f"**Budget: equal wall clock**, {asked['minutes']:g} minutes per run on one machine."
     else:
         text = f"**Budget: equal optimizer steps**, {steps or 'the preset’s'} per run."
-    return text + (f" Why: {res.suite.budget_note}." if res.suite.budget_note else "")
+    if not res.suite.budget_note:
+        return text
+    asked_kind = next((k for k in ("flops", "cpu_minutes", "minutes") if asked.get(k)), "steps" if asked else "")
+    default_kind = "cpu_minutes" if any(spec.cpu_minutes for spec in specs.values()) else "steps"
+    if asked_kind and asked_kind != default_kind:  # the suite's reason is for its own budget, not this one
+        return text + f" (The suite's own budget is of another kind, chosen for this reason: {res.suite.budget_note}.)"
+    return text + f" Why: {res.suite.budget_note}."
+
+
+def _steps_by_variant(res: SuiteResults) -> str:
+    """': trm 2,000 steps, hrm 1,200' from the measured runs (every seed of a variant takes the same)."""
+    steps: dict[str, set[int]] = {}
+    for r in res.runs:
+        if r.measured and r.result:
+            steps.setdefault(r.variant, set()).add(int(r.result["steps"]))
+    if not steps:
+        return ""
+    parts = [f"{v.name} {'/'.join(f'{n:,}' for n in sorted(steps[v.name]))}" for v in res.suite.variants
+             if v.name in steps]
+    return " (optimizer steps: " + "; ".join(parts) + ")"
 
 
 def _cpu_minutes_text(cpu_by_variant: dict[str, float]) -> str:

@@ -24,6 +24,7 @@ from ..data.dataset import PuzzleDataset
 from ..errors import ConfigError, DataError, RunError, TrmError
 from ..eval.evaluate import evaluate
 from ..model.checkpoint import load_model
+from ..model.flops import step_flops
 from ..train.control import Control
 from ..train.events import EvalResult, RunFailed, RunStopped
 from ..train.recipe import eval_augmentations
@@ -48,27 +49,38 @@ from .suites import suites_document
 
 
 class RunControl(Control):
-    """The trainer's control for one run: the experiment's stop and pause, plus the time budgets. The
-    CPU budget compares `cpu_spent()` (the trainer's step CPU seconds this session, updated after each
-    whole step) with what is left of it, so it never interrupts a step."""
+    """The trainer's control for one run: the experiment's stop and pause, plus the budgets the runner
+    watches. The CPU budget compares `cpu_spent()` (the trainer's step CPU seconds this session, updated
+    after each whole step) with what is left of it, and the FLOPs budget `flops_spent()` (whole steps
+    times one step's FLOPs) with the run's, so neither interrupts a step."""
 
-    def __init__(self, parent: Control, seconds_left: float | None = None, cpu_seconds_left: float | None = None):
+    def __init__(self, parent: Control, seconds_left: float | None = None, cpu_seconds_left: float | None = None,
+                 flops: float | None = None):
         super().__init__()
         self.parent = parent
         self.deadline = time.monotonic() + seconds_left if seconds_left is not None else None
         self.cpu_left = cpu_seconds_left
         self.cpu_spent: Callable[[], float] = lambda: 0.0
+        self.flops = flops  # the run's FLOPs budget, all sessions
+        self.flops_spent: Callable[[], float] = lambda: 0.0  # the run's training FLOPs so far, all sessions
         self.budget_reached = False
+        self.ended_by = ""  # "time" (wall clock or CPU) or "flops" once a budget is reached
 
     @property
     def stop_requested(self) -> bool:
         if self._stop.is_set() or self.parent.stop_requested:
             return True
         if self.deadline is not None and time.monotonic() >= self.deadline:
-            self.budget_reached = True
+            self._reached("time")
         if self.cpu_left is not None and self.cpu_spent() >= self.cpu_left:
-            self.budget_reached = True
+            self._reached("time")
+        if self.flops is not None and self.flops_spent() >= self.flops:
+            self._reached("flops")
         return self.budget_reached
+
+    def _reached(self, what: str) -> None:
+        self.budget_reached = True
+        self.ended_by = self.ended_by or what
 
     @property
     def paused(self) -> bool:
@@ -136,12 +148,13 @@ def run_one(run: PlannedRun, dataset: PuzzleDataset, control: Control, index: in
         seconds_left = max(0.0, run.budget.minutes * 60 - (before.wall_seconds if before else 0.0))
     if run.budget.cpu_minutes:
         cpu_left = max(0.0, run.budget.cpu_minutes * 60 - (before.cpu_seconds if before else 0.0))
-    rc = RunControl(control, seconds_left, cpu_left)
+    rc = RunControl(control, seconds_left, cpu_left, run.budget.flops or None)
     common = {"index": index, "total": total, "variant": run.variant, "seed": run.seed}
     yield RunBegan(run.suite, run_dir=str(rd.path), resumed=resumed, budget=run.budget.describe(), **common)
     trainer = Trainer(run.config, rd.path, resume=resumed, control=rc, dataset=dataset)
     trainer.eval_progress = eval_progress
     rc.cpu_spent = lambda: getattr(trainer, "step_cpu", 0.0)
+    rc.flops_spent = lambda: getattr(trainer, "step", 0) * _step_flops(trainer)
     last = None
     final_eval: EvalResult | None = None
     try:
@@ -163,11 +176,20 @@ def run_one(run: PlannedRun, dataset: PuzzleDataset, control: Control, index: in
         if final_eval is not None:
             yield RunProgress(run.suite, event=final_eval, **common)
     valid = measure_validity(rd, dataset) if dataset.family in VALIDITY_FAMILIES else None
-    result = build_result(run, rd, final_eval, ended_by="time" if rc.budget_reached else "steps", valid=valid,
+    result = build_result(run, rd, final_eval, ended_by=rc.ended_by if rc.budget_reached else "steps", valid=valid,
                           session_cpu=(before.cpu_seconds if before else 0.0) + getattr(trainer, "step_cpu", 0.0))
     write_json_atomic(rd.path / RESULT_FILE, result)
     yield RunMeasured(run.suite, run_dir=str(rd.path), result=result, **common)
     return "measured"
+
+
+def _step_flops(trainer: Trainer) -> float:
+    """Training FLOPs of one optimizer step of the trainer's model (batch included), on the config it
+    trains (its sequence length and vocabulary taken from the dataset); 0 before it is set up."""
+    cfg = getattr(trainer, "cfg", None)
+    if cfg is None:
+        return 0.0
+    return float(step_flops(cfg.model)["train"] * cfg.train.global_batch_size)
 
 
 def evaluate_final(rd: RunDirectory, dataset: PuzzleDataset,

@@ -29,8 +29,9 @@ from .suites import default_length
 PAPER_WARNING = ("<b>Paper scale</b> trains the paper's full presets on the official datasets: each run needs a "
                  "GPU for a day or more (the paper: Sudoku on 1 L40S under 36 h, Maze on 4 L40S under 24 h, ARC on "
                  "4 H100 about 3 days). Give the dataset files below; on a laptop use lab scale.")
-BUDGET_HELP = ("Per run: optimizer steps (300 or 300steps), wall clock (20m, 90s, 1h) or both (300steps,20m: "
-               "whichever ends first). Empty: the suite's default.")
+BUDGET_HELP = ("Per run: optimizer steps (300 or 300steps), wall clock (20m, 90s, 1h), CPU time of the training "
+               "thread (10cpu-min, one thread), training FLOPs (20Pflop: the same work on any machine and under "
+               "any load) or several (300steps,20m: whichever ends first). Empty: the suite's default.")
 
 
 class LaunchForm(QWidget):
@@ -109,7 +110,7 @@ class LaunchForm(QWidget):
         self.suite = suite
         default = default_length([suite.spec(v, self.scale()) for v in suite.variants]) if suite else \
             "the preset's length"
-        self.budget_edit.setPlaceholderText(f"suite default ({default}); e.g. 300, 20m, 300steps,20m")
+        self.budget_edit.setPlaceholderText(f"suite default ({default}); e.g. 300, 20m, 10cpu-min, 20Pflop")
         self._remember_data()
         while self.layout_.rowCount() > self._fixed_rows:
             self.layout_.removeRow(self._fixed_rows)

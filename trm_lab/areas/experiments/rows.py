@@ -70,6 +70,11 @@ class RunRow:
     step: int = 0
     total: int = 0  # the run's optimizer steps (0 until known)
     minutes: float = 0.0  # the run's time budget (0: none)
+    cpu_minutes: float = 0.0  # the run's CPU-time budget (0: none)
+    flops: float = 0.0  # the run's FLOPs budget (0: none)
+    flops_steps: int = 0  # the steps that budget allows (0: no FLOPs budget)
+    cpu_before: float = 0.0  # training CPU seconds of earlier sessions
+    cpu: float = 0.0  # training CPU seconds of this session
     exact: float | None = None  # a fraction: the final measure once measured, else the latest evaluation
     cells: float | None = None
     seconds_per_step: float | None = None
@@ -91,7 +96,16 @@ class RunRow:
         done = self.step / self.total if self.total else 0.0
         if self.minutes:
             done = max(done, self.elapsed / (self.minutes * 60))
+        if self.cpu_minutes:
+            done = max(done, (self.cpu_before + self.cpu) / (self.cpu_minutes * 60))
+        if self.flops_steps:
+            done = max(done, self.step / self.flops_steps)
         return min(1.0, max(0.0, done))
+
+    def last_step(self) -> int:
+        """The step the run ends at, where its budget fixes one (0: a time budget ends it)."""
+        candidates = [n for n in (self.total, self.flops_steps) if 0 < n < 10**8]
+        return min(candidates) if candidates else 0
 
 
 @dataclass
@@ -140,13 +154,20 @@ class ExperimentRows:
             self.current, self.message = index, ""
             row.state, row.detail = "training", ("resuming, " if ev.resumed else "") + ev.budget
             row.start_step, row.elapsed = row.step, 0.0
+            row.cpu_before, row.cpu = row.cpu_before + row.cpu, 0.0
         elif isinstance(ev, RunProgress):
             inner = ev.event
             if isinstance(inner, RunStarted):
                 row.step = row.start_step = inner.step
                 row.total = inner.total_steps
+                if row.flops:  # the folder's config now has the dataset's shapes, which set a step's FLOPs
+                    from trm_engine.experiments.estimate import folder_step_flops
+
+                    per_step = folder_step_flops(row.run_dir)
+                    row.flops_steps = int(-(-row.flops // per_step)) if per_step else row.flops_steps
             elif isinstance(inner, TrainMetrics):
                 row.step, row.total, row.elapsed = inner.step, inner.total_steps, inner.elapsed
+                row.cpu = inner.cpu_elapsed
                 if inner.step > row.start_step:
                     row.seconds_per_step = inner.elapsed / (inner.step - row.start_step)
             elif isinstance(inner, EvalResult):
@@ -171,7 +192,7 @@ class ExperimentRows:
         row = self.rows[self.current] if self.current is not None else None
         if self.message or row is None or row.state != "training":
             return total, self.message
-        steps = f"step {row.step}" + (f" of {row.total}" if 0 < row.total < 10**8 else "")
+        steps = f"step {row.step}" + (f" of {row.last_step()}" if row.last_step() else "")
         return total, (f"run {self.current + 1} of {len(self.rows)}: {row.variant}, seed {row.seed}, {steps}")
 
     def summary(self) -> tuple[list[str], list[list[str]]]:
@@ -207,17 +228,23 @@ def read_plan(launch: LaunchSettings) -> ExperimentRows:
 
 def rows_of(plan) -> ExperimentRows:
     """The rows of an ExperimentPlan: each run's state, its result once measured, its step if resumable."""
+    from trm_engine.experiments.estimate import planned_step_flops
+    from trm_engine.experiments.results import read_timing
     from trm_engine.train.run_dir import RunDirectory
 
     rows = []
     for run in plan.runs:
+        flops_steps = int(-(-run.budget.flops // planned_step_flops(run))) if run.budget.flops else 0
         row = RunRow(run.variant, run.seed, run.run_dir, run.state, run.detail, total=run.budget.steps,
-                     minutes=run.budget.minutes)
+                     minutes=run.budget.minutes, cpu_minutes=run.budget.cpu_minutes, flops=run.budget.flops,
+                     flops_steps=flops_steps)
         result = run.result() if run.state == "done" else None
         if result is not None:
             row.measure(result)
         elif run.state == "resumable":
-            row.step = row.start_step = int(RunDirectory(run.run_dir).status().get("step", 0))
+            rd = RunDirectory(run.run_dir)
+            row.step = row.start_step = int(rd.status().get("step", 0))
+            row.cpu_before = read_timing(rd).cpu_seconds if run.budget.cpu_minutes else 0.0
         rows.append(row)
     return ExperimentRows(plan.suite, plan.scale, plan.seeds, plan.suite_dir, plan.command(), rows)
 
