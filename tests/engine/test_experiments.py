@@ -205,7 +205,7 @@ def test_a_claim_compares_its_variants_on_one_budget(tmp_path):
 def test_the_report_names_each_variants_cpu_budget_where_they_differ():
     from types import SimpleNamespace
 
-    from trm_engine.experiments.report import budget_line
+    from trm_engine.experiments.costs import budget_line
 
     res = SimpleNamespace(suite=get_suite("puzzles"), scale="lab", manifest={}, configs={})
     line = budget_line(res)
@@ -216,6 +216,13 @@ def test_the_report_names_each_variants_cpu_budget_where_they_differ():
     asked = SimpleNamespace(suite=get_suite("puzzles"), scale="lab", manifest={"budget": {"cpu_minutes": 5}},
                             configs={})
     assert "5 CPU-minutes per run, counted" in budget_line(asked)
+    # the suite's reason goes with the suite's own kind of budget, not with another one asked for
+    default = SimpleNamespace(suite=get_suite("depth"), scale="lab", manifest={"budget": {"steps": 0, "minutes": 0.0}},
+                              configs={})
+    assert " Why: equal compute" in budget_line(default) and "another kind" not in budget_line(default)
+    steps = SimpleNamespace(suite=get_suite("depth"), scale="lab", manifest={"budget": {"steps": 500}}, configs={})
+    assert "equal optimizer steps**, 500 per run" in budget_line(steps)
+    assert "(The suite's own budget is of another kind, chosen for this reason: equal compute" in budget_line(steps)
 
 
 def test_a_user_suite_file_adds_a_variant_and_is_checked(tmp_path):

@@ -299,7 +299,7 @@ def test_a_flops_budget_ends_each_variant_at_the_step_that_reaches_it_and_a_larg
     assert {r["ended_by"] for r in results.values()} == {"flops"}
     assert {r["budget"]["flops"] for r in results.values()} == {budget}
     text = write_reports(out / "halting", tmp_path / "docs")[0].read_text()
-    assert "**Budget: equal training FLOPs**" in text
+    assert "**Budget: equal training FLOPs**" in text and "The suite's own budget is of another kind" in text
     assert f"(optimizer steps: halt-only {expected['halt-only']}; continue {expected['continue']})" in text
     larger = tiny_plan(out, budget=f"{2 * budget!r}flop", seeds=1)
     assert {r.state for r in larger.runs} == {"resumable"}
