@@ -168,8 +168,8 @@ def test_the_report_has_table_verdicts_scale_commands_and_plots(done, tmp_path):
 
 def test_a_suite_run_on_purpose_without_some_variants_is_not_called_partial(done, tmp_path):
     """The PARTIAL banner counts the runs its resume command (the latest) asks for: a suite run with
-    `--variant` for some variants is whole once those are measured, and a later command for every variant
-    makes the others' missing runs count."""
+    `--variant` for some variants (or more seeds for some) is whole once those are measured, and a later
+    command for every variant makes the others' missing runs count."""
     out = with_data(done, tmp_path)
     events = list(run_experiment(tiny_plan(out, seeds=1, variants=["halt-only"])))
     assert isinstance(events[-1], ExperimentFinished) and events[-1].measured == 1
@@ -178,6 +178,13 @@ def test_a_suite_run_on_purpose_without_some_variants_is_not_called_partial(done
     runner.write_manifest(tiny_plan(out, seeds=1))  # someone starts the whole suite, then stops
     text = write_reports(out / "halting", tmp_path / "docs")[0].read_text()
     assert "PARTIAL RESULTS: 1 of 2 runs measured" in text
+    list(run_experiment(tiny_plan(out, seeds=1)))
+    list(run_experiment(tiny_plan(out, seeds=2, variants=["continue"])))  # a second seed for one variant
+    text = write_reports(out / "halting", tmp_path / "docs")[0].read_text()
+    assert "PARTIAL" not in text and "| **halt-only**" in text
+    runner.write_manifest(tiny_plan(out, seeds=2))  # then both variants at two seeds: halt-only's second is missing
+    text = write_reports(out / "halting", tmp_path / "docs")[0].read_text()
+    assert "PARTIAL RESULTS: 3 of 4 runs measured" in text
 
 
 def test_the_report_names_runs_a_cpu_budget_gave_more_work_than_their_sister_seeds(done, tmp_path):

@@ -113,10 +113,9 @@ def write_report(res: SuiteResults, dest: str | Path, command: list[str] | None 
 
 def _partial(res: SuiteResults) -> list[str]:
     """A banner when not every planned run is measured: what is missing and the command that resumes."""
-    seeds = res.manifest.get("seeds", [])
-    chosen = _chosen_variants(res)
-    planned = len(chosen) * len(seeds)
-    measured = sum(r.measured for r in res.runs if r.variant in chosen)
+    variants, seeds = _asked_runs(res)
+    planned = len(variants) * len(seeds)
+    measured = sum(r.measured for r in res.runs if r.variant in variants and r.seed in seeds)
     if not planned or measured >= planned:
         return []
     command = (res.manifest.get("commands") or [{}])[-1].get("command", "trm experiments run ...")
@@ -125,18 +124,21 @@ def _partial(res: SuiteResults) -> list[str]:
             f"keeps its budget):", ">", f"> `{command}`", ""]
 
 
-def _chosen_variants(res: SuiteResults) -> list[str]:
-    """The variants the latest run command asked for (its `--variant` choices; every variant when it named
-    none), the ones the banner's resume command runs: a suite run on purpose without some variants is not
-    called partial, and the results table still lists the others as unmeasured."""
+def _asked_runs(res: SuiteResults) -> tuple[list[str], list[int]]:
+    """The variants and seeds the latest run command asked for (its `--variant` choices, every variant when
+    it named none; its `--seeds K`), the runs the banner's resume command trains: a suite run on purpose
+    without some variants, or with more seeds for some, is whole once those runs are measured."""
     everything = [v.name for v in res.suite.variants]
+    seeds = list(res.manifest.get("seeds", []))
     commands = res.manifest.get("commands") or [{}]
     try:
         args = shlex.split(commands[-1].get("command", ""))
-    except ValueError:  # a hand-edited manifest: count every variant rather than guess
-        return everything
+    except ValueError:  # a hand-edited manifest: count every variant and seed rather than guess
+        return everything, seeds
     named = {args[i + 1] for i, arg in enumerate(args[:-1]) if arg == "--variant"}
-    return [name for name in everything if name in named] or everything
+    count = next((args[i + 1] for i, arg in enumerate(args[:-1]) if arg == "--seeds"), "")
+    asked = list(range(int(count))) if count.isdigit() else seeds
+    return [name for name in everything if name in named] or everything, asked if set(asked) <= set(seeds) else seeds
 
 
 def _results_table(res: SuiteResults) -> list[str]:
