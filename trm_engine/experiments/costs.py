@@ -30,7 +30,8 @@ def budget_line(res: SuiteResults) -> str:
                 f"time of the training thread in optimizer steps (`time.thread_time`, {threads or '?'} torch "
                 "thread; evaluation excluded; resumed sessions add up); runs take as many steps as fit. A "
                 "shared machine slows the wall clock, and also makes each CPU-second do less work: the runs "
-                "table gives each run's GFLOP per CPU-second, and the notes name runs whose load differed.")
+                "table gives each run's GFLOP per CPU-second, and the notes name runs whose load or machine "
+                "differed.")
     elif asked.get("minutes"):
         text = f"**Budget: equal wall clock**, {asked['minutes']:g} minutes per run on one machine."
     else:
@@ -78,12 +79,14 @@ def throughput(result: dict) -> float | None:
 
 
 def load_note(res: SuiteResults) -> str:
-    """How far load moved what a CPU-minute bought: the seeds of one variant run the same model, so their
-    GFLOP per CPU-second differ only by the load they ran under; runs far from their variant's median
-    are named, since a CPU-time budget gave them more (or fewer) steps than their sister seeds."""
-    text = ("- CPU time is not independent of load: on a busy machine a step costs more CPU time (shared "
-            "caches, memory bandwidth, cores), so the runs go seed by seed, every variant's seed k before "
-            "seed k+1, to see similar load; the steps and GFLOP per CPU-s columns show what each run got.")
+    """How far load (or the machine) moved what a CPU-minute bought: the seeds of one variant run the same
+    model, so their GFLOP per CPU-second differ only by the load and machine they ran on; runs far from
+    their variant's median are named, since a CPU-time budget gave them more (or fewer) steps than their
+    sister seeds."""
+    text = ("- CPU time is not independent of load or machine: on a busy machine a step costs more CPU time "
+            "(shared caches, memory bandwidth, cores), and a sitting on another (virtual) machine may run "
+            "slower or faster, so the runs go seed by seed, every variant's seed k before seed k+1, to share "
+            "conditions; the steps and GFLOP per CPU-s columns show what each run got.")
     spread, outliers = [], []
     for name, runs in res.by_variant().items():
         rates = {r.seed: throughput(r.result) for r in runs if r.measured and r.result}
@@ -98,6 +101,6 @@ def load_note(res: SuiteResults) -> str:
     if spread:
         text += f" Within a variant, the fastest seed did {max(spread):.2f} times the slowest's work per CPU-second."
     if outliers:
-        text += (" Runs whose load differed from their sister seeds' by more than a quarter, so their budget "
-                 f"bought them more or fewer steps: {'; '.join(outliers)}.")
+        text += (" Runs whose load or machine differed from their sister seeds' by more than a quarter, so their "
+                 f"budget bought them more or fewer steps: {'; '.join(outliers)}.")
     return text
