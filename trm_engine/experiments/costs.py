@@ -12,7 +12,8 @@ def budget_line(res: SuiteResults) -> str:
     """Which budget the runs had (equal CPU time, wall clock or optimizer steps) and why, for this claim."""
     asked = res.manifest.get("budget", {})
     specs = {v.name: res.suite.spec(v, res.scale) for v in res.suite.variants} if res.scale else {}  # run or not
-    if asked.get("cpu_minutes") or asked.get("steps") or asked.get("minutes") or asked.get("flops"):
+    asked_kind = next((k for k in ("flops", "cpu_minutes", "minutes", "steps") if asked.get(k)), "")
+    if asked_kind:
         cpu_by_variant = {name: asked.get("cpu_minutes", 0) for name in specs}
     else:
         cpu_by_variant = {name: spec.cpu_minutes for name, spec in specs.items()}
@@ -38,7 +39,6 @@ def budget_line(res: SuiteResults) -> str:
         text = f"**Budget: equal optimizer steps**, {steps or 'the preset’s'} per run."
     if not res.suite.budget_note:
         return text
-    asked_kind = next((k for k in ("flops", "cpu_minutes", "minutes", "steps") if asked.get(k)), "")
     default_kind = "cpu_minutes" if any(spec.cpu_minutes for spec in specs.values()) else "steps"
     if asked_kind and asked_kind != default_kind:  # the suite's reason is for its own budget, not this one
         return text + f" (The suite's own budget is of another kind, chosen for this reason: {res.suite.budget_note}.)"

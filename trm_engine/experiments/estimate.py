@@ -1,8 +1,8 @@
 """What an experiment will cost before it starts: the training time left in every run not done yet.
 
 A run with a CPU-time (or wall-clock) budget costs what is left of it. A run with a step budget (or a
-FLOPs budget, the steps that reach it) costs its remaining steps times a seconds-per-step: measured where this folder already holds a run of the same
-variant (its CPU seconds per step), else from the step's FLOPs (model/flops.py) at a rate of
+FLOPs budget, the steps that reach it) costs its remaining steps times a seconds-per-step: measured
+where this folder already holds a run of the same variant (its CPU seconds per step), else from the step's FLOPs (model/flops.py) at a rate of
 `MODEL_FRACTION` of this CPU's dense matmul rate on one thread, measured in a fraction of a second.
 Evaluation and dataset building come on top; on a loaded machine the wall clock runs longer.
 """
@@ -12,9 +12,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from ..model.flops import step_flops
+from ..model.flops import batch_train_flops
 from ..train.run_dir import RunDirectory, read_json
-from .plan import RESULT_FILE, TIME_BUDGET_STEPS, ExperimentPlan, PlannedRun
+from .plan import RESULT_FILE, TIME_BUDGET_STEPS, ExperimentPlan, PlannedRun, steps_to_reach
 from .results import read_timing
 
 MODEL_FRACTION = 0.4  # a -lab model's training step reaches ~0.4 of the matmul rate (trm bench train, 1 thread)
@@ -51,7 +51,7 @@ def estimate(plan: ExperimentPlan, rate: float | None = None) -> Estimate:
             left.append(run.budget.minutes * 60 - (timing.wall_seconds if timing else 0.0))
         step_cap = run.budget.steps if run.budget.steps < TIME_BUDGET_STEPS else 0
         if run.budget.flops:  # a FLOPs budget ends at the step that reaches it
-            flops_steps = -(-run.budget.flops // planned_step_flops(run))
+            flops_steps = steps_to_reach(run.budget.flops, planned_step_flops(run))
             step_cap = min(step_cap, flops_steps) if step_cap else flops_steps
         if step_cap:
             steps_left = step_cap - int(rd.status().get("step", 0) if rd.exists() else 0)
@@ -69,7 +69,7 @@ def planned_step_flops(run: PlannedRun) -> float:
     """One optimizer step's training FLOPs: on the run folder's config where it has one (the trainer sets
     the sequence length and vocabulary from the dataset), else on the planned config (the preset's)."""
     saved = folder_step_flops(run.run_dir)
-    return saved or float(step_flops(run.config.model)["train"] * run.config.train.global_batch_size)
+    return saved or batch_train_flops(run.config.model, run.config.train.global_batch_size)
 
 
 def folder_step_flops(run_dir) -> float:
@@ -82,8 +82,8 @@ def folder_step_flops(run_dir) -> float:
         saved = rd.config() if rd.exists() else {}
         if not (isinstance(saved.get("model"), dict) and isinstance(saved.get("train"), dict)):
             return 0.0
-        return float(step_flops(from_dict(ModelConfig, saved["model"], "model"))["train"]
-                     * int(saved["train"]["global_batch_size"]))
+        return batch_train_flops(from_dict(ModelConfig, saved["model"], "model"),
+                                 int(saved["train"]["global_batch_size"]))
     except (TrmError, KeyError, TypeError, ValueError):  # not written yet, or damaged: the planned config stands
         return 0.0
 

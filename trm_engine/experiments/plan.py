@@ -69,6 +69,11 @@ _SECONDS = {"s": 1 / 60, "sec": 1 / 60, "m": 1, "min": 1, "h": 60}
 _FLOP_PREFIX = {"": 1.0, "k": 1e3, "m": 1e6, "g": 1e9, "t": 1e12, "p": 1e15, "e": 1e18}  # m is mega: no budget is < 1
 
 
+def steps_to_reach(flops: float, per_step: float) -> int:
+    """The optimizer steps a FLOPs budget allows: the first whole step whose FLOPs reach it."""
+    return int(-(-flops // per_step))
+
+
 def flops_text(flops: float) -> str:
     """'20 PFLOP', '1.5 TFLOP': the largest prefix that leaves a number of at least 1."""
     for prefix, size in (("E", 1e18), ("P", 1e15), ("T", 1e12), ("G", 1e9), ("M", 1e6), ("k", 1e3)):

@@ -24,7 +24,7 @@ from ..data.dataset import PuzzleDataset
 from ..errors import ConfigError, DataError, RunError, TrmError
 from ..eval.evaluate import evaluate
 from ..model.checkpoint import load_model
-from ..model.flops import step_flops
+from ..model.flops import batch_train_flops
 from ..train.control import Control
 from ..train.events import EvalResult, RunFailed, RunStopped
 from ..train.recipe import eval_augmentations
@@ -154,7 +154,17 @@ def run_one(run: PlannedRun, dataset: PuzzleDataset, control: Control, index: in
     trainer = Trainer(run.config, rd.path, resume=resumed, control=rc, dataset=dataset)
     trainer.eval_progress = eval_progress
     rc.cpu_spent = lambda: getattr(trainer, "step_cpu", 0.0)
-    rc.flops_spent = lambda: getattr(trainer, "step", 0) * _step_flops(trainer)
+    per_step: list[float] = []  # one step's FLOPs, once the trainer has its config (the dataset's shapes)
+
+    def flops_spent() -> float:  # polled at every block of a step: the FLOPs of a step are counted once
+        if not per_step:
+            cfg = getattr(trainer, "cfg", None)
+            if cfg is None:
+                return 0.0
+            per_step.append(batch_train_flops(cfg.model, cfg.train.global_batch_size))
+        return trainer.step * per_step[0]
+
+    rc.flops_spent = flops_spent
     last = None
     final_eval: EvalResult | None = None
     try:
@@ -181,15 +191,6 @@ def run_one(run: PlannedRun, dataset: PuzzleDataset, control: Control, index: in
     write_json_atomic(rd.path / RESULT_FILE, result)
     yield RunMeasured(run.suite, run_dir=str(rd.path), result=result, **common)
     return "measured"
-
-
-def _step_flops(trainer: Trainer) -> float:
-    """Training FLOPs of one optimizer step of the trainer's model (batch included), on the config it
-    trains (its sequence length and vocabulary taken from the dataset); 0 before it is set up."""
-    cfg = getattr(trainer, "cfg", None)
-    if cfg is None:
-        return 0.0
-    return float(step_flops(cfg.model)["train"] * cfg.train.global_batch_size)
 
 
 def evaluate_final(rd: RunDirectory, dataset: PuzzleDataset,

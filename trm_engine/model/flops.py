@@ -35,3 +35,8 @@ def step_flops(cfg: ModelConfig) -> dict[str, int]:
     if cfg.act_continue:
         train += forward  # the bootstrapped continue target's extra forward
     return {"forward": forward, "train": train, "graded_forward": graded}
+
+
+def batch_train_flops(cfg: ModelConfig, batch: int) -> float:
+    """Training FLOPs of one optimizer step of `batch` examples (what a FLOPs budget counts)."""
+    return float(step_flops(cfg)["train"] * batch)

@@ -162,9 +162,10 @@ class ExperimentRows:
                 row.total = inner.total_steps
                 if row.flops:  # the folder's config now has the dataset's shapes, which set a step's FLOPs
                     from trm_engine.experiments.estimate import folder_step_flops
+                    from trm_engine.experiments.plan import steps_to_reach
 
                     per_step = folder_step_flops(row.run_dir)
-                    row.flops_steps = int(-(-row.flops // per_step)) if per_step else row.flops_steps
+                    row.flops_steps = steps_to_reach(row.flops, per_step) if per_step else row.flops_steps
             elif isinstance(inner, TrainMetrics):
                 row.step, row.total, row.elapsed = inner.step, inner.total_steps, inner.elapsed
                 row.cpu = inner.cpu_elapsed
@@ -229,12 +230,13 @@ def read_plan(launch: LaunchSettings) -> ExperimentRows:
 def rows_of(plan) -> ExperimentRows:
     """The rows of an ExperimentPlan: each run's state, its result once measured, its step if resumable."""
     from trm_engine.experiments.estimate import planned_step_flops
+    from trm_engine.experiments.plan import steps_to_reach
     from trm_engine.experiments.results import read_timing
     from trm_engine.train.run_dir import RunDirectory
 
     rows = []
     for run in plan.runs:
-        flops_steps = int(-(-run.budget.flops // planned_step_flops(run))) if run.budget.flops else 0
+        flops_steps = steps_to_reach(run.budget.flops, planned_step_flops(run)) if run.budget.flops else 0
         row = RunRow(run.variant, run.seed, run.run_dir, run.state, run.detail, total=run.budget.steps,
                      minutes=run.budget.minutes, cpu_minutes=run.budget.cpu_minutes, flops=run.budget.flops,
                      flops_steps=flops_steps)
